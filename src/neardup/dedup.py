@@ -1,0 +1,665 @@
+"""The deduplication pipeline: encode → candidates → score → link → cluster → representatives.
+
+``Deduplicator`` is configured once (``__init__`` only stores parameters) and applied to
+collections with :meth:`Deduplicator.deduplicate` (one collection) or
+:meth:`Deduplicator.find_leaks` (test rows that duplicate a train row).
+
+Why the pipeline looks the way it does:
+
+* Rows whose normalised text is identical are collapsed first, so each distinct text is encoded
+  and compared once; the copies rejoin their text's cluster at the end.
+* Distinct texts are processed in a canonical order (sorted by normalised text), so candidate
+  search, tie-breaking and community detection see the same input whatever order the user's
+  file has: groups do not depend on input order.
+* Zero-shot neural similarity alone loses to character n-grams on product and citation data,
+  so the default scorer combines both (see :mod:`neardup.scoring`); the default threshold is
+  read off the collection's own candidate-score distribution (see :mod:`neardup.threshold`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+import numpy as np
+import pandas as pd
+
+from neardup.errors import InputError
+from neardup.models.base import Encoder
+from neardup.pairs import Pairs
+from neardup.text import normalize
+
+ClusterMethod = Literal["components", "leiden", "agglomerative"]
+RepresentativeStrategy = Literal["first", "longest", "central"]
+CandidateSource = Literal["knn", "minhash", "lexical-knn"]
+
+CLUSTER_METHODS: tuple[str, ...] = ("components", "leiden", "agglomerative")
+CANDIDATE_SOURCES: tuple[str, ...] = ("knn", "minhash", "lexical-knn")
+# Embedding neighbours find paraphrases; character neighbours find model numbers and OCR noise
+# that embeddings blur. Chosen on Shopee dev (see BENCHMARKS.md).
+DEFAULT_CANDIDATES: tuple[str, ...] = ("knn", "lexical-knn")
+SCORERS: tuple[str, ...] = ("default", "lexical", "embedding")
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    """The link threshold used and where it came from ("user", "auto:<method>" or "preset")."""
+
+    value: float
+    source: str
+    details: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DedupResult:
+    """Outcome of deduplicating one collection. Row positions follow the input order."""
+
+    ids: list[str]
+    labels: np.ndarray  # int64 cluster id per row, numbered by first appearance
+    is_representative: np.ndarray  # bool, exactly one True per cluster
+    pairs: Pairs  # linked pairs over row positions (score = pair score; 1.0 for exact copies)
+    threshold: ThresholdInfo
+    timings: dict[str, float]
+    empty_rows: list[int]
+    n_candidates: int
+    model: str | None
+    scorer: str
+    cluster_method: str
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.labels.max()) + 1 if self.labels.size else 0
+
+    @property
+    def n_duplicate_groups(self) -> int:
+        """Clusters with more than one row."""
+        if not self.labels.size:
+            return 0
+        return int((np.bincount(self.labels) > 1).sum())
+
+    @property
+    def n_removed(self) -> int:
+        return self.n_rows - int(self.is_representative.sum())
+
+    def groups(self) -> list[list[str]]:
+        """Ids of every cluster with more than one row, representative first."""
+        members: dict[int, list[int]] = {}
+        for row, label in enumerate(self.labels.tolist()):
+            members.setdefault(label, []).append(row)
+        out = []
+        for rows in members.values():
+            if len(rows) > 1:
+                rows.sort(key=lambda r: (not self.is_representative[r], r))
+                out.append([self.ids[r] for r in rows])
+        return out
+
+    def clusters_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "id": self.ids,
+                "cluster_id": self.labels.astype(np.int64),
+                "is_representative": self.is_representative.astype(bool),
+            }
+        )
+
+    def pairs_frame(self) -> pd.DataFrame:
+        ids = np.asarray(self.ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "id_a": ids[self.pairs.left],
+                "id_b": ids[self.pairs.right],
+                "score": np.round(self.pairs.score.astype(np.float64), 6),
+            }
+        )
+
+
+@dataclass
+class LeakResult:
+    """Test rows that duplicate a train row (train/test leakage)."""
+
+    test_ids: list[str]
+    train_ids: list[str]
+    is_leaked: np.ndarray  # bool per test row
+    match_train: np.ndarray  # int64 best-matching train row per test row, -1 if none linked
+    match_score: np.ndarray  # float32 score of that match (nan if none)
+    threshold: ThresholdInfo
+    timings: dict[str, float]
+    empty_rows: list[int]
+    model: str | None
+    scorer: str
+
+    @property
+    def n_leaked(self) -> int:
+        return int(self.is_leaked.sum())
+
+    def matches_frame(self) -> pd.DataFrame:
+        rows = np.flatnonzero(self.is_leaked)
+        train = np.asarray(self.train_ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "test_id": [self.test_ids[r] for r in rows],
+                "train_id": train[self.match_train[rows]] if rows.size else [],
+                "score": np.round(self.match_score[rows].astype(np.float64), 6),
+            }
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class _Collapsed:
+    """Distinct non-empty texts in canonical order and the map from rows to them."""
+
+    texts: list[str]  # one raw text per distinct normalised text, canonical order
+    row_to_unique: np.ndarray  # int64 per input row, -1 for empty rows
+    empty_rows: list[int]
+
+
+def _collapse(texts: Sequence[str]) -> _Collapsed:
+    keys: dict[str, list[int]] = {}
+    empty: list[int] = []
+    for row, text in enumerate(texts):
+        key = normalize(text)
+        if not key:
+            empty.append(row)
+            continue
+        keys.setdefault(key, []).append(row)
+    # canonical order: by normalised text; the representative raw text of a key is the
+    # smallest raw text, so neither depends on row order
+    ordered = sorted(keys)
+    row_to_unique = np.full(len(texts), -1, dtype=np.int64)
+    uniques: list[str] = []
+    for u, key in enumerate(ordered):
+        rows = keys[key]
+        row_to_unique[rows] = u
+        uniques.append(min(texts[r] for r in rows))
+    return _Collapsed(uniques, row_to_unique, empty)
+
+
+def _canonical_labels(raw: np.ndarray) -> np.ndarray:
+    """Renumber cluster ids by first appearance so ids are 0..k-1 in row order."""
+    _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse.ravel()]
+
+
+def _check_texts(texts: Sequence[str], what: str) -> list[str]:
+    out = []
+    for row, text in enumerate(texts):
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            out.append("")
+        elif isinstance(text, str):
+            out.append(text)
+        else:
+            raise InputError(
+                f"{what}: row {row} has a {type(text).__name__} where a text was expected "
+                f"({text!r:.60}); convert the column to strings"
+            )
+    return out
+
+
+def _check_ids(ids: Sequence[str] | None, n: int, what: str) -> list[str]:
+    if ids is None:
+        return [str(i) for i in range(n)]
+    ids = [str(i) for i in ids]
+    if len(ids) != n:
+        raise InputError(f"{what}: {len(ids)} ids for {n} texts; give one id per text")
+    seen: dict[str, int] = {}
+    dups: list[str] = []
+    for row, i in enumerate(ids):
+        if i in seen:
+            dups.append(f"{i!r} (rows {seen[i]} and {row})")
+        else:
+            seen[i] = row
+    if dups:
+        raise InputError(
+            f"{what}: ids must be unique, but {len(dups)} repeat: {', '.join(dups[:5])}"
+            f"{' …' if len(dups) > 5 else ''}; pick a unique id column or use row numbers"
+        )
+    return ids
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------------------------
+
+
+class Deduplicator:
+    """Find groups of near-duplicate texts and keep one representative per group.
+
+    Parameters are only stored here (scikit-learn style); the model is loaded on first use.
+
+    Args:
+        model: preset name, sentence-transformers folder, Hugging Face id, an ``Encoder``, or
+            ``None`` for a purely lexical pipeline (MinHash candidates, character n-gram score).
+        threshold: link pairs whose score is at least this; ``"auto"`` reads it off the
+            collection's own candidate-score distribution (printed so it can be reused).
+        candidates: candidate sources to combine: ``"knn"`` (embedding neighbours),
+            ``"minhash"`` (MinHash-LSH on character 3-grams), ``"lexical-knn"`` (character
+            TF-IDF neighbours). Exact copies are always found.
+        k: neighbours per text for the kNN sources.
+        knn_method: ``"auto"``, ``"exact"``, ``"hnsw"`` or ``"ivf"`` (see
+            :func:`neardup.candidates.knn.knn_search`).
+        minhash_threshold: Jaccard level at which MinHash-LSH proposes a pair.
+        scorer: ``"default"`` (character n-grams and embeddings combined), ``"lexical"``,
+            ``"embedding"``, or an object with ``name`` and
+            ``score(texts, embeddings, left, right)``.
+        cluster: ``"components"``, ``"leiden"`` (cuts chains) or ``"agglomerative"``
+            (average linkage on the candidate graph).
+        representative: ``"first"`` (first row in input order), ``"longest"`` or
+            ``"central"`` (highest summed link score within its group).
+        batch_size: encoding batch size.
+        show_progress: progress bars for the long stages.
+    """
+
+    def __init__(
+        self,
+        model: str | Encoder | None = "multilingual-e5-small",
+        *,
+        threshold: float | Literal["auto"] = "auto",
+        candidates: Sequence[str] | None = None,
+        k: int = 20,
+        knn_method: str = "auto",
+        minhash_threshold: float = 0.5,
+        scorer: str | object = "default",
+        cluster: str = "leiden",
+        representative: str = "first",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.candidates = candidates
+        self.k = k
+        self.knn_method = knn_method
+        self.minhash_threshold = minhash_threshold
+        self.scorer = scorer
+        self.cluster = cluster
+        self.representative = representative
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+
+    # -- configuration checks ---------------------------------------------------------------
+
+    def _validate(self) -> None:
+        if self.cluster not in CLUSTER_METHODS:
+            raise InputError(
+                f"unknown clustering method {self.cluster!r}; choose one of {', '.join(CLUSTER_METHODS)}"
+            )
+        if self.representative not in ("first", "longest", "central"):
+            raise InputError(
+                f"unknown representative strategy {self.representative!r}; "
+                "choose first, longest or central"
+            )
+        if isinstance(self.threshold, str):
+            if self.threshold != "auto":
+                raise InputError(f"threshold must be a number or 'auto', got {self.threshold!r}")
+        elif not (-1.0 <= float(self.threshold) <= 1.0):
+            raise InputError(f"threshold must lie in [-1, 1], got {self.threshold}")
+        if self.k < 1:
+            raise InputError(f"k must be at least 1, got {self.k}")
+        for source in self._candidate_sources():
+            if source not in CANDIDATE_SOURCES:
+                raise InputError(
+                    f"unknown candidate source {source!r}; choose from {', '.join(CANDIDATE_SOURCES)}"
+                )
+            if source == "knn" and self.model is None:
+                raise InputError("candidate source 'knn' needs a model; give --model or drop knn")
+        if isinstance(self.scorer, str) and self.scorer not in SCORERS:
+            raise InputError(f"unknown scorer {self.scorer!r}; choose one of {', '.join(SCORERS)}")
+        if self.model is None and self.scorer in ("default", "embedding"):
+            # without a model the default falls back to lexical; "embedding" cannot
+            if self.scorer == "embedding":
+                raise InputError("scorer 'embedding' needs a model; give --model or use 'lexical'")
+
+    def _candidate_sources(self) -> tuple[str, ...]:
+        if self.candidates is not None:
+            return tuple(dict.fromkeys(self.candidates))
+        if self.model is None:
+            return tuple(s for s in DEFAULT_CANDIDATES if s != "knn") or ("minhash",)
+        return tuple(DEFAULT_CANDIDATES)
+
+    # -- components ---------------------------------------------------------------------------
+
+    def _encoder(self) -> Encoder | None:
+        if self.model is None:
+            return None
+        if isinstance(self.model, str):
+            cached = getattr(self, "_encoder_cache", None)
+            if cached is not None and cached[0] == self.model:
+                return cached[1]
+            from neardup.models import load_encoder
+
+            encoder = load_encoder(self.model)
+            # cache on the instance: loading a model is the slowest part of a small job
+            self._encoder_cache = (self.model, encoder)
+            return encoder
+        return self.model
+
+    def _pair_scorer(self):  # -> PairScorer
+        from neardup import scoring
+
+        if not isinstance(self.scorer, str):
+            return self.scorer
+        if self.scorer == "lexical" or (self.scorer == "default" and self.model is None):
+            return scoring.LexicalScorer()
+        if self.scorer == "embedding":
+            return scoring.EmbeddingScorer()
+        return scoring.DefaultPairScorer()
+
+    def _model_name(self, encoder: Encoder | None) -> str | None:
+        return None if encoder is None else encoder.name
+
+    def _find_candidates(
+        self,
+        texts: list[str],
+        embeddings: np.ndarray | None,
+        timer: _Timer,
+    ) -> Pairs:
+        from neardup import candidates as cand
+
+        found = Pairs.empty()
+        for source in self._candidate_sources():
+            with timer.stage(f"candidates:{source}"):
+                if source == "knn":
+                    assert embeddings is not None
+                    neighbors = cand.knn_search(
+                        embeddings,
+                        k=min(self.k, max(len(texts) - 1, 1)),
+                        method=self.knn_method,
+                        show_progress=self.show_progress,
+                    )
+                    pairs = neighbors.to_pairs()
+                elif source == "minhash":
+                    pairs = cand.minhash_pairs(
+                        texts, threshold=self.minhash_threshold, show_progress=self.show_progress
+                    )
+                else:
+                    pairs = cand.lexical_knn_pairs(texts, k=min(self.k, max(len(texts) - 1, 1)))
+            found = found.union(pairs)
+        return found
+
+    def _choose_threshold(self, scores: np.ndarray) -> ThresholdInfo:
+        if self.threshold != "auto":
+            return ThresholdInfo(float(self.threshold), "user")
+        from neardup.threshold import auto_threshold
+
+        choice = auto_threshold(scores, scorer=self._pair_scorer().name)
+        return ThresholdInfo(float(choice.value), f"auto:{choice.method}", dict(choice.details))
+
+    def _cluster(self, n: int, scored: Pairs, threshold: float) -> np.ndarray:
+        from neardup import cluster as cl
+
+        linked = scored.select(scored.score >= threshold)
+        if self.cluster == "components":
+            return cl.connected_components(n, linked)
+        if self.cluster == "leiden":
+            return cl.leiden(n, linked, resolution=threshold, objective="CPM")
+        return cl.agglomerative(n, scored, threshold=threshold, linkage="average")
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def deduplicate(
+        self, texts: Sequence[str], ids: Sequence[str] | None = None
+    ) -> DedupResult:
+        """Group near-duplicates in one collection.
+
+        Rows with empty text are reported in ``empty_rows`` and kept as singletons.
+        """
+        self._validate()
+        texts = _check_texts(texts, "texts")
+        ids = _check_ids(ids, len(texts), "texts")
+        if not texts:
+            raise InputError("the collection is empty: there is nothing to deduplicate")
+        timer = _Timer()
+        with timer.stage("prepare"):
+            collapsed = _collapse(texts)
+        uniques = collapsed.texts
+        encoder = self._encoder() if len(uniques) > 1 else None
+        scorer = self._pair_scorer()
+        embeddings = None
+        if encoder is not None:
+            with timer.stage("encode"):
+                embeddings = encoder.encode(
+                    uniques,
+                    kind="passage",
+                    batch_size=self.batch_size,
+                    show_progress=self.show_progress,
+                )
+        if len(uniques) > 1:
+            candidates = self._find_candidates(uniques, embeddings, timer)
+            with timer.stage("score"):
+                scores = scorer.score(uniques, embeddings, candidates.left, candidates.right)
+                scored = candidates.with_scores(scores)
+            threshold = self._choose_threshold(scored.score)
+            with timer.stage("cluster"):
+                unique_labels = self._cluster(len(uniques), scored, threshold.value)
+        else:
+            scored = Pairs.empty()
+            threshold = (
+                ThresholdInfo(float(self.threshold), "user")
+                if self.threshold != "auto"
+                else ThresholdInfo(float("nan"), "auto:no-candidates")
+            )
+            unique_labels = np.zeros(len(uniques), dtype=np.int64)
+
+        with timer.stage("report"):
+            result = self._assemble(ids, texts, collapsed, unique_labels, scored, threshold)
+        result.timings.update(timer.timings)
+        result.model = self._model_name(encoder) if encoder is not None else (
+            self.model if isinstance(self.model, str) else None
+        )
+        result.scorer = scorer.name
+        return result
+
+    def _assemble(
+        self,
+        ids: list[str],
+        texts: list[str],
+        collapsed: _Collapsed,
+        unique_labels: np.ndarray,
+        scored: Pairs,
+        threshold: ThresholdInfo,
+    ) -> DedupResult:
+        from neardup.cluster import choose_representatives
+
+        n = len(texts)
+        r2u = collapsed.row_to_unique
+        raw = np.empty(n, dtype=np.int64)
+        nonempty = r2u >= 0
+        raw[nonempty] = unique_labels[r2u[nonempty]]
+        # empty rows: singletons with ids past every real cluster
+        offset = int(unique_labels.max()) + 1 if unique_labels.size else 0
+        raw[~nonempty] = offset + np.arange(int((~nonempty).sum()))
+        labels = _canonical_labels(raw) if n else raw
+
+        # linked pairs between distinct texts, expanded to the first row of each text, plus
+        # star edges from that row to its exact copies
+        first_row = np.full(len(collapsed.texts), -1, dtype=np.int64)
+        for row in range(n - 1, -1, -1):
+            if r2u[row] >= 0:
+                first_row[r2u[row]] = row
+        linked = scored.select(
+            (scored.score >= threshold.value) & (unique_labels[scored.left] == unique_labels[scored.right])
+        ) if len(scored) else scored
+        left = [first_row[linked.left]]
+        right = [first_row[linked.right]]
+        score = [linked.score]
+        copies = np.flatnonzero(nonempty & (first_row[np.maximum(r2u, 0)] != np.arange(n)))
+        if copies.size:
+            left.append(first_row[r2u[copies]])
+            right.append(copies)
+            score.append(np.ones(copies.size, dtype=np.float32))
+        row_pairs = Pairs.from_arrays(np.concatenate(left), np.concatenate(right), np.concatenate(score))
+
+        if self.representative == "first":
+            reps = choose_representatives(labels, texts, strategy="first")
+        else:
+            reps = choose_representatives(
+                labels, texts, strategy=self.representative, pairs=row_pairs
+            )
+        return DedupResult(
+            ids=ids,
+            labels=labels,
+            is_representative=np.asarray(reps, dtype=bool),
+            pairs=row_pairs,
+            threshold=threshold,
+            timings={},
+            empty_rows=list(collapsed.empty_rows),
+            n_candidates=len(scored),
+            model=None,
+            scorer="",
+            cluster_method=self.cluster,
+        )
+
+    def find_leaks(
+        self,
+        test_texts: Sequence[str],
+        train_texts: Sequence[str],
+        *,
+        test_ids: Sequence[str] | None = None,
+        train_ids: Sequence[str] | None = None,
+    ) -> LeakResult:
+        """Find test rows that duplicate a train row.
+
+        Each test row is compared with its ``k`` nearest train rows (embedding kNN and/or
+        character n-gram neighbours, plus exact copies); a test row leaks when its best pair
+        score reaches the threshold.
+        """
+        self._validate()
+        test_texts = _check_texts(test_texts, "test texts")
+        train_texts = _check_texts(train_texts, "train texts")
+        test_ids = _check_ids(test_ids, len(test_texts), "test texts")
+        train_ids = _check_ids(train_ids, len(train_texts), "train texts")
+        if not test_texts:
+            raise InputError("the test collection is empty: there is nothing to check")
+        if not train_texts:
+            raise InputError("the train collection (--against) is empty: there is nothing to match")
+        timer = _Timer()
+        with timer.stage("prepare"):
+            test_c = _collapse(test_texts)
+            train_c = _collapse(train_texts)
+        encoder = self._encoder()
+        scorer = self._pair_scorer()
+        nt, nr = len(test_c.texts), len(train_c.texts)
+        # one text list: test uniques first, then train uniques, so scorers see both
+        combined = test_c.texts + train_c.texts
+        embeddings = None
+        if encoder is not None and nt and nr:
+            with timer.stage("encode"):
+                embeddings = encoder.encode(
+                    combined, kind="passage", batch_size=self.batch_size,
+                    show_progress=self.show_progress,
+                )
+        left_parts: list[np.ndarray] = []
+        right_parts: list[np.ndarray] = []
+        if nt and nr:
+            from neardup import candidates as cand
+
+            sources = self._candidate_sources()
+            k = min(self.k, nr)
+            if "knn" in sources and embeddings is not None:
+                with timer.stage("candidates:knn"):
+                    nb = cand.cross_knn(embeddings[:nt], embeddings[nt:], k=k)
+                    rows = np.repeat(np.arange(nt), nb.indices.shape[1])
+                    cols = nb.indices.ravel()
+                    ok = cols >= 0
+                    left_parts.append(rows[ok])
+                    right_parts.append(cols[ok] + nt)
+            if "lexical-knn" in sources or "minhash" in sources or embeddings is None:
+                with timer.stage("candidates:lexical-knn"):
+                    rows, cols = cand.lexical_cross_knn(test_c.texts, train_c.texts, k=k)
+                    left_parts.append(rows)
+                    right_parts.append(cols + nt)
+        if left_parts:
+            cand_pairs = Pairs.from_arrays(np.concatenate(left_parts), np.concatenate(right_parts))
+            with timer.stage("score"):
+                scores = scorer.score(combined, embeddings, cand_pairs.left, cand_pairs.right)
+            cand_pairs = cand_pairs.with_scores(scores)
+            threshold = self._choose_threshold(cand_pairs.score)
+        else:
+            cand_pairs = Pairs.empty()
+            threshold = ThresholdInfo(
+                float(self.threshold) if self.threshold != "auto" else float("nan"), "user"
+                if self.threshold != "auto" else "auto:no-candidates"
+            )
+
+        with timer.stage("report"):
+            best_train = np.full(nt, -1, dtype=np.int64)
+            best_score = np.full(nt, -np.inf, dtype=np.float32)
+            # pairs are (test, train) with left < right because test uniques come first
+            for t, r, s in zip(cand_pairs.left.tolist(), cand_pairs.right.tolist(),
+                               cand_pairs.score.tolist()):
+                if s > best_score[t] or (s == best_score[t] and r - nt < best_train[t]):
+                    best_score[t], best_train[t] = s, r - nt
+            # exact copies always leak, whatever the threshold
+            train_keys = {normalize(t): u for u, t in enumerate(train_c.texts)}
+            for u, text in enumerate(test_c.texts):
+                hit = train_keys.get(normalize(text))
+                if hit is not None:
+                    best_train[u], best_score[u] = hit, 1.0
+            leaked_u = (best_train >= 0) & (best_score >= threshold.value)
+            # map uniques back to rows; a train unique maps to its first row
+            train_first = np.full(nr, -1, dtype=np.int64)
+            for row in range(len(train_texts) - 1, -1, -1):
+                u = train_c.row_to_unique[row]
+                if u >= 0:
+                    train_first[u] = row
+            r2u = test_c.row_to_unique
+            is_leaked = np.zeros(len(test_texts), dtype=bool)
+            match_train = np.full(len(test_texts), -1, dtype=np.int64)
+            match_score = np.full(len(test_texts), np.nan, dtype=np.float32)
+            rows = np.flatnonzero(r2u >= 0)
+            u = r2u[rows]
+            hit = leaked_u[u]
+            is_leaked[rows[hit]] = True
+            match_train[rows[hit]] = train_first[best_train[u[hit]]]
+            match_score[rows[hit]] = best_score[u[hit]]
+        timer.timings.setdefault("encode", 0.0)
+        return LeakResult(
+            test_ids=test_ids,
+            train_ids=train_ids,
+            is_leaked=is_leaked,
+            match_train=match_train,
+            match_score=match_score,
+            threshold=threshold,
+            timings=timer.timings,
+            empty_rows=list(test_c.empty_rows),
+            model=self._model_name(encoder),
+            scorer=scorer.name,
+        )
+
+
+def deduplicate(texts: Sequence[str], ids: Sequence[str] | None = None, **kwargs) -> DedupResult:
+    """Shortcut for ``Deduplicator(**kwargs).deduplicate(texts, ids)``."""
+    return Deduplicator(**kwargs).deduplicate(texts, ids)

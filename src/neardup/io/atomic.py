@@ -1,0 +1,130 @@
+"""Atomic writes: the user's existing files are replaced only by complete new ones.
+
+Every output goes to a temporary name in the *same* folder as its destination and is moved
+into place with :func:`os.replace`, which is atomic on POSIX and Windows when source and
+destination are on the same filesystem (hence "same folder", never ``/tmp``). A crash, a full
+disk or an exception half-way leaves the old file untouched and no stray temporary files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from neardup.errors import InputError
+
+_COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip"})
+
+
+def _temp_sibling(path: Path, kind: str) -> Path:
+    """A hidden, unique name next to ``path`` that keeps its extension.
+
+    The extension is kept so that tools which infer the format or compression from the name
+    (pandas ``compression="infer"``) treat the temporary file like the final one.
+    """
+    suffixes = path.suffixes
+    keep = "".join(suffixes[-2:]) if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES else path.suffix
+    stem = path.name[: len(path.name) - len(keep)] if keep else path.name
+    return path.with_name(f".{stem}.{kind}-{secrets.token_hex(4)}{keep}")
+
+
+def _fsync_file(path: Path) -> None:
+    # Flush file contents to disk before the rename; otherwise a power loss right after the
+    # rename can leave a zero-length file under the final name on some filesystems.
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _check_not_dir(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(
+            f"Cannot write {str(path)!r}: it is an existing folder. Give a file name instead."
+        )
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
+
+    The temporary file is not created: the caller writes it (with any library). On success it
+    replaces ``path`` in one step, keeping the permission bits of the file it replaces. On any
+    exception it is deleted and ``path`` is left as it was. Missing parent folders are created.
+
+    >>> with atomic_path("out.csv") as tmp:          # doctest: +SKIP
+    ...     df.to_csv(tmp, index=False)
+    """
+    final = Path(path)
+    _check_not_dir(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_sibling(final, "tmp")
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise RuntimeError(f"nothing was written to the temporary file for {str(final)!r}")
+        _fsync_file(tmp)
+        if final.exists():
+            # mkstemp-like 0600 files would silently tighten permissions of user files
+            shutil.copymode(final, tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _staged_files(staging: Path) -> list[Path]:
+    return sorted(
+        p.relative_to(staging) for p in staging.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+@contextlib.contextmanager
+def atomic_output_dir(
+    directory: str | os.PathLike[str], *, last: Iterable[str] = ()
+) -> Iterator[Path]:
+    """Write several files into a staging folder; move them into ``directory`` only on success.
+
+    Yields a fresh staging folder created next to ``directory`` (same filesystem, so moves are
+    renames). When the block succeeds, ``directory`` is created if needed and each staged file
+    (sub-folders included) replaces its counterpart with :func:`os.replace`, one by one. Files
+    in ``directory`` that were not staged are kept: the folder is merged into, never wiped.
+    If the block raises, the staging folder is deleted and ``directory`` is not touched.
+
+    ``last`` names files (relative to the folder) moved after all others. Put the file that
+    readers check first there (an index manifest): a reader that sees the new one then also
+    sees every other new file.
+    """
+    final = Path(directory)
+    if final.exists() and not final.is_dir():
+        raise InputError(
+            f"Cannot write into {str(final)!r}: it is a file, not a folder. "
+            "Give a folder name that does not exist yet or is a folder."
+        )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = _temp_sibling(final, "staging")
+    staging.mkdir()
+    try:
+        yield staging
+        final.mkdir(exist_ok=True)
+        last_set = {Path(name) for name in last}
+        staged = _staged_files(staging)
+        ordered = [p for p in staged if p not in last_set] + [p for p in staged if p in last_set]
+        for rel in ordered:
+            src, dst = staging / rel, final / rel
+            if dst.is_dir():
+                raise InputError(
+                    f"Cannot write {str(dst)!r}: a folder with that name is in the way. "
+                    "Move it elsewhere and try again."
+                )
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_file():
+                _fsync_file(src)
+                if dst.exists():
+                    shutil.copymode(dst, src)
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

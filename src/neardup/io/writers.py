@@ -1,0 +1,93 @@
+"""Write tables atomically in the format their name implies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from neardup.errors import InputError
+from neardup.io.atomic import atomic_path
+from neardup.io.formats import compression_of, detect_format
+
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+def _string_or_missing(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return str(value)
+
+
+def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Make object columns of mixed types (ints and strings in one id column) writable.
+
+    Arrow needs one type per column. Rather than failing after the work is done, such a
+    column is written as strings; missing values stay missing.
+    """
+    import pyarrow as pa
+
+    out = df.copy()
+    for name in out.columns:
+        if out[name].dtype != object:
+            continue
+        try:
+            pa.array(out[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            out[name] = out[name].map(_string_or_missing)
+    return out
+
+
+def write_table(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    encoding: str = "utf-8",
+) -> Path:
+    """Write ``df`` to ``path`` (format from the extension unless ``format`` is given).
+
+    The table is written to a temporary file in the same folder and renamed over ``path``
+    only once complete, so an existing file is never left half-written. The DataFrame index
+    is not written: :func:`~neardup.io.read_table` returns a plain ``RangeIndex``. CSV and TSV
+    are UTF-8 without BOM; JSON Lines keeps non-ASCII characters as they are and writes dates
+    as ISO 8601. ``.gz``/``.bz2``/``.xz`` names are compressed. Returns the path written.
+    """
+    final = Path(path)
+    fmt = detect_format(final, format)
+    compression = compression_of(final)
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"write_table needs a pandas DataFrame, got {type(df).__name__}")
+    try:
+        with atomic_path(final) as tmp:
+            if fmt in _DELIMITERS:
+                df.to_csv(
+                    tmp,
+                    sep=_DELIMITERS[fmt],
+                    index=False,
+                    encoding=encoding,
+                    compression=compression,
+                )
+            elif fmt == "jsonl":
+                df.to_json(
+                    tmp,
+                    orient="records",
+                    lines=True,
+                    force_ascii=False,
+                    date_format="iso",
+                    compression=compression,
+                )
+            else:
+                import pyarrow as pa
+
+                try:
+                    df.to_parquet(tmp, index=False)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    df_safe = _arrow_safe(df)
+                    df_safe.to_parquet(tmp, index=False)
+    except PermissionError:
+        raise InputError(
+            f"Cannot write {str(final)!r}: permission denied. Choose a folder you can write to."
+        ) from None
+    return final

@@ -1,0 +1,301 @@
+"""Pair scorers: turn candidate pairs of rows into similarity scores in [0, 1].
+
+The scorers here are zero-shot: nothing is trained, nothing is read from labels at run time.
+Lexical features are fitted on the collection itself (TF-IDF document frequencies), which is
+what makes them adapt to a marketplace's boilerplate words.
+
+Features
+--------
+- :func:`char_ngram_similarity` — cosine of character n-gram TF-IDF vectors (``char_wb`` 2–4,
+  sublinear tf) fitted on the collection; computed row-wise for the requested pairs only.
+- :func:`embedding_similarity` — cosine of L2-normalised embeddings, row-wise.
+- :func:`rescale_embedding_cosine` — affine map of a model's cosine onto ``[0, 1]``
+  (e5's cosines live in ``[0.7, 1]``; the map keeps ranking, it only makes the two features
+  commensurable before they are averaged).
+- :func:`number_agreement` — agreement of digit-bearing tokens ("128gb" vs "64gb").
+
+Scorers
+-------
+:class:`DefaultPairScorer` is the recipe the dedup pipeline links on by default; see its
+docstring for the constants and the data they were chosen on. :class:`LexicalScorer` and
+:class:`EmbeddingScorer` are the single-feature variants. All follow the :class:`PairScorer`
+protocol: ``name`` and ``score(texts, embeddings, left, right) -> float32``.
+
+Pairs are addressed by row position, as in :class:`neardup.pairs.Pairs` (``left``/``right``
+int64 arrays of equal length); scorers return one float32 per pair in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from neardup.text import normalize
+
+__all__ = [
+    "PairScorer",
+    "DefaultPairScorer",
+    "LexicalScorer",
+    "EmbeddingScorer",
+    "char_ngram_similarity",
+    "char_ngram_matrix",
+    "embedding_similarity",
+    "rescale_embedding_cosine",
+    "number_agreement",
+    "digit_tokens",
+    "E5_COSINE_RANGE",
+]
+
+#: Range of cosine values onto which a model's cosine is mapped to ``[0, 1]`` before it is
+#: combined with the lexical score. For multilingual-e5-small, unrelated texts sit near 0.75–0.8
+#: and near-duplicates at 0.9–1.0; the anchor recipe (ANCHORS.md) used ``[0.8, 1]``.
+E5_COSINE_RANGE: tuple[float, float] = (0.8, 1.0)
+
+_CHUNK = 200_000  # pairs per row-wise product chunk (bounds temporary memory)
+
+
+def _as_index(a: np.ndarray | Sequence[int], name: str) -> np.ndarray:
+    arr = np.asarray(a, dtype=np.int64).ravel()
+    return arr
+
+
+def _check_pairs(n: int, left: np.ndarray, right: np.ndarray) -> None:
+    if left.shape != right.shape:
+        raise ValueError(f"pair arrays differ in length: {left.shape[0]} and {right.shape[0]}")
+    if left.size:
+        lo = min(int(left.min()), int(right.min()))
+        hi = max(int(left.max()), int(right.max()))
+        if lo < 0 or hi >= n:
+            raise ValueError(f"pair row positions must lie in [0, {n}); got [{lo}, {hi}]")
+
+
+def char_ngram_matrix(
+    texts: Sequence[str],
+    *,
+    ngram_range: tuple[int, int] = (2, 4),
+    analyzer: str = "char_wb",
+    fit_texts: Sequence[str] | None = None,
+    sublinear_tf: bool = True,
+    normalize_text: bool = True,
+) -> sp.csr_matrix:
+    """L2-normalised character n-gram TF-IDF rows for ``texts`` (CSR, float32).
+
+    The vocabulary and document frequencies come from ``fit_texts`` when given, else from
+    ``texts`` themselves (the collection being deduplicated). Texts are passed through
+    :func:`neardup.text.normalize` first unless ``normalize_text`` is False.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    prep = normalize if normalize_text else (lambda s: s)
+    docs = [prep(t) for t in texts]
+    fit_docs = docs if fit_texts is None else [prep(t) for t in fit_texts]
+    vec = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngram_range,
+        sublinear_tf=sublinear_tf,
+        lowercase=False,
+        dtype=np.float32,
+        min_df=1,
+    )
+    if not any(fit_docs):
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32)
+    vec.fit(fit_docs)
+    x = vec.transform(docs).astype(np.float32).tocsr()
+    return x  # TfidfVectorizer L2-normalises rows (empty rows stay zero)
+
+
+def _rowwise_sparse_dot(x: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    out = np.zeros(left.shape[0], dtype=np.float32)
+    for s in range(0, left.shape[0], _CHUNK):
+        a = x[left[s : s + _CHUNK]]
+        b = x[right[s : s + _CHUNK]]
+        out[s : s + _CHUNK] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def char_ngram_similarity(
+    texts: Sequence[str],
+    pairs_left: np.ndarray | Sequence[int],
+    pairs_right: np.ndarray | Sequence[int],
+    *,
+    ngram_range: tuple[int, int] = (2, 4),
+    analyzer: str = "char_wb",
+    fit_texts: Sequence[str] | None = None,
+    matrix: sp.csr_matrix | None = None,
+) -> np.ndarray:
+    """Cosine of char n-gram TF-IDF vectors for the given pairs (float32 in ``[0, 1]``).
+
+    TF-IDF (sublinear tf) is fitted on ``fit_texts`` or, by default, on ``texts``. Only the
+    requested pairs are computed (row-wise products of sparse rows), never the n×n matrix.
+    Pass ``matrix`` (from :func:`char_ngram_matrix`) to reuse a fitted matrix across calls.
+    """
+    left = _as_index(pairs_left, "left")
+    right = _as_index(pairs_right, "right")
+    _check_pairs(len(texts), left, right)
+    x = (
+        matrix
+        if matrix is not None
+        else char_ngram_matrix(
+            texts, ngram_range=ngram_range, analyzer=analyzer, fit_texts=fit_texts
+        )
+    )
+    if left.size == 0:
+        return np.zeros(0, np.float32)
+    return np.clip(_rowwise_sparse_dot(x, left, right), 0.0, 1.0)
+
+
+def embedding_similarity(
+    embeddings: np.ndarray,
+    left: np.ndarray | Sequence[int],
+    right: np.ndarray | Sequence[int],
+) -> np.ndarray:
+    """Row-wise cosine (dot product) of L2-normalised ``embeddings`` for the pairs (float32)."""
+    emb = np.asarray(embeddings)
+    if emb.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-d array, got shape {emb.shape}")
+    left = _as_index(left, "left")
+    right = _as_index(right, "right")
+    _check_pairs(emb.shape[0], left, right)
+    out = np.empty(left.shape[0], dtype=np.float32)
+    for s in range(0, left.shape[0], _CHUNK):
+        a = emb[left[s : s + _CHUNK]].astype(np.float32, copy=False)
+        b = emb[right[s : s + _CHUNK]].astype(np.float32, copy=False)
+        out[s : s + _CHUNK] = np.einsum("ij,ij->i", a, b)
+    return out
+
+
+def rescale_embedding_cosine(
+    cos: np.ndarray, lo: float = E5_COSINE_RANGE[0], hi: float = E5_COSINE_RANGE[1]
+) -> np.ndarray:
+    """Map cosine ``lo → 0`` and ``hi → 1``, clipped to ``[0, 1]`` (float32)."""
+    if hi <= lo:
+        raise ValueError(f"rescale range must have hi > lo, got [{lo}, {hi}]")
+    return np.clip((np.asarray(cos, np.float32) - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+
+
+def digit_tokens(text: str) -> frozenset[str]:
+    """Digit-bearing tokens of the normalised text ("128gb", "v2", "2007"), as a set."""
+    return frozenset(t for t in _TOKEN.findall(normalize(text)) if _DIGIT.search(t))
+
+
+def number_agreement(
+    texts: Sequence[str],
+    left: np.ndarray | Sequence[int],
+    right: np.ndarray | Sequence[int],
+) -> np.ndarray:
+    """Jaccard of the digit-bearing token sets of each pair (float32).
+
+    1.0 when neither text has a digit-bearing token (no evidence either way), 0.0 when exactly
+    one has some, else ``|A ∩ B| / |A ∪ B|``.
+    """
+    left = _as_index(left, "left")
+    right = _as_index(right, "right")
+    _check_pairs(len(texts), left, right)
+    toks = [digit_tokens(t) for t in texts]
+    out = np.empty(left.shape[0], dtype=np.float32)
+    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
+        a, b = toks[i], toks[j]
+        if not a and not b:
+            out[k] = 1.0
+        else:
+            out[k] = len(a & b) / len(a | b)
+    return out
+
+
+@runtime_checkable
+class PairScorer(Protocol):
+    """Scores pairs of rows of a collection; higher means more alike, in ``[0, 1]``."""
+
+    name: str
+
+    def score(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        left: np.ndarray,
+        right: np.ndarray,
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class LexicalScorer:
+    """Character n-gram TF-IDF cosine only (needs no embeddings)."""
+
+    ngram_range: tuple[int, int] = (2, 4)
+    analyzer: str = "char_wb"
+    name: str = "char-tfidf"
+    _cache: dict[int, sp.csr_matrix] = field(default_factory=dict, repr=False, compare=False)
+
+    def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        key = id(texts)
+        m = self._cache.get(key)
+        if m is None or m.shape[0] != len(texts):
+            m = char_ngram_matrix(texts, ngram_range=self.ngram_range, analyzer=self.analyzer)
+            self._cache.clear()
+            self._cache[key] = m
+        return m
+
+    def score(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        left: np.ndarray,
+        right: np.ndarray,
+    ) -> np.ndarray:
+        return char_ngram_similarity(texts, left, right, matrix=self.matrix(texts))
+
+
+@dataclass
+class EmbeddingScorer:
+    """Embedding cosine only, optionally rescaled from ``cosine_range`` to ``[0, 1]``."""
+
+    cosine_range: tuple[float, float] | None = None
+    name: str = "embedding-cosine"
+
+    def score(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        left: np.ndarray,
+        right: np.ndarray,
+    ) -> np.ndarray:
+        if embeddings is None:
+            raise ValueError("EmbeddingScorer needs embeddings; got None")
+        cos = embedding_similarity(embeddings, left, right)
+        if self.cosine_range is None:
+            return cos
+        return rescale_embedding_cosine(cos, *self.cosine_range)
+
+
+@dataclass
+class DefaultPairScorer:
+    """The default pair score the dedup pipeline links on (placeholder; filled by research)."""
+
+    lexical_weight: float = 0.5
+    cosine_range: tuple[float, float] = E5_COSINE_RANGE
+    ngram_range: tuple[int, int] = (2, 4)
+    name: str = "default"
+    _lex: LexicalScorer = field(default_factory=LexicalScorer, repr=False, compare=False)
+
+    def score(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray | None,
+        left: np.ndarray,
+        right: np.ndarray,
+    ) -> np.ndarray:
+        lex = self._lex.score(texts, None, left, right)
+        if embeddings is None:
+            return lex
+        emb = rescale_embedding_cosine(embedding_similarity(embeddings, left, right),
+                                       *self.cosine_range)
+        w = self.lexical_weight
+        return (w * lex + (1 - w) * emb).astype(np.float32)
