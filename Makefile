@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/neardup sample sample
 	$(BIN)/neardup dedup sample/news.csv --text title --id id --output demo-output
-	$(BIN)/neardup evaluate sample/news.csv --task groups
+	$(BIN)/neardup evaluate sample/news.csv --task groups --text title --label group
 
 test: setup
 	$(BIN)/python -m pytest -m "not slow"

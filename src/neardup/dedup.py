@@ -205,6 +205,30 @@ def _collapse(texts: Sequence[str]) -> _Collapsed:
     return _Collapsed(uniques, row_to_unique, empty)
 
 
+@dataclass
+class CandidateGraph:
+    """Scored candidate pairs between the distinct texts of a collection (before linking)."""
+
+    texts: list[str]
+    collapsed: _Collapsed
+    scored: Pairs  # over positions in ``collapsed.texts``
+    timings: dict[str, float]
+    model: str | None
+    scorer: str
+
+
+def _row_labels(collapsed: _Collapsed, unique_labels: np.ndarray) -> np.ndarray:
+    """Expand labels of distinct texts to rows; empty rows become singletons."""
+    r2u = collapsed.row_to_unique
+    n = r2u.shape[0]
+    raw = np.empty(n, dtype=np.int64)
+    nonempty = r2u >= 0
+    raw[nonempty] = unique_labels[r2u[nonempty]]
+    offset = int(unique_labels.max()) + 1 if unique_labels.size else 0
+    raw[~nonempty] = offset + np.arange(int((~nonempty).sum()))
+    return _canonical_labels(raw) if n else raw
+
+
 def _canonical_labels(raw: np.ndarray) -> np.ndarray:
     """Renumber cluster ids by first appearance so ids are 0..k-1 in row order."""
     _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
@@ -429,16 +453,14 @@ class Deduplicator:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def deduplicate(
-        self, texts: Sequence[str], ids: Sequence[str] | None = None
-    ) -> DedupResult:
-        """Group near-duplicates in one collection.
+    def candidate_graph(self, texts: Sequence[str]) -> "CandidateGraph":
+        """Encode, find candidates and score them, without linking.
 
-        Rows with empty text are reported in ``empty_rows`` and kept as singletons.
+        Clustering the returned graph at several thresholds (:meth:`cluster_graph`) is how
+        ``neardup evaluate`` sweeps thresholds without re-encoding.
         """
         self._validate()
         texts = _check_texts(texts, "texts")
-        ids = _check_ids(ids, len(texts), "texts")
         if not texts:
             raise InputError("the collection is empty: there is nothing to deduplicate")
         timer = _Timer()
@@ -461,26 +483,74 @@ class Deduplicator:
             with timer.stage("score"):
                 scores = scorer.score(uniques, embeddings, candidates.left, candidates.right)
                 scored = candidates.with_scores(scores)
-            threshold = self._choose_threshold(scored.score)
-            with timer.stage("cluster"):
-                unique_labels = self._cluster(len(uniques), scored, threshold.value)
         else:
             scored = Pairs.empty()
-            threshold = (
-                ThresholdInfo(float(self.threshold), "user")
-                if self.threshold != "auto"
-                else ThresholdInfo(float("nan"), "auto:no-candidates")
-            )
-            unique_labels = np.zeros(len(uniques), dtype=np.int64)
-
-        with timer.stage("report"):
-            result = self._assemble(ids, texts, collapsed, unique_labels, scored, threshold)
-        result.timings.update(timer.timings)
-        result.model = self._model_name(encoder) if encoder is not None else (
+        model = encoder.name if encoder is not None else (
             self.model if isinstance(self.model, str) else None
         )
-        result.scorer = scorer.name
+        return CandidateGraph(texts, collapsed, scored, timer.timings, model, scorer.name)
+
+    def cluster_graph(self, graph: "CandidateGraph", threshold: float) -> np.ndarray:
+        """Cluster labels per input row (canonical numbering) when linking at ``threshold``."""
+        if len(graph.collapsed.texts) > 1:
+            unique_labels = self._cluster(len(graph.collapsed.texts), graph.scored, threshold)
+        else:
+            unique_labels = np.zeros(len(graph.collapsed.texts), dtype=np.int64)
+        return _row_labels(graph.collapsed, unique_labels)
+
+    def deduplicate(
+        self, texts: Sequence[str], ids: Sequence[str] | None = None
+    ) -> DedupResult:
+        """Group near-duplicates in one collection.
+
+        Rows with empty text are reported in ``empty_rows`` and kept as singletons.
+        """
+        texts = _check_texts(texts, "texts")
+        ids = _check_ids(ids, len(texts), "texts")
+        graph = self.candidate_graph(texts)
+        timer = _Timer()
+        if len(graph.scored):
+            threshold = self._choose_threshold(graph.scored.score)
+        elif self.threshold != "auto":
+            threshold = ThresholdInfo(float(self.threshold), "user")
+        else:
+            threshold = ThresholdInfo(float("nan"), "auto:no-candidates")
+        with timer.stage("cluster"):
+            if len(graph.collapsed.texts) > 1 and len(graph.scored):
+                unique_labels = self._cluster(
+                    len(graph.collapsed.texts), graph.scored, threshold.value
+                )
+            else:
+                unique_labels = np.arange(len(graph.collapsed.texts), dtype=np.int64)
+        with timer.stage("report"):
+            result = self._assemble(ids, graph.texts, graph.collapsed, unique_labels,
+                                    graph.scored, threshold)
+        result.timings = {**graph.timings, **timer.timings}
+        result.model = graph.model
+        result.scorer = graph.scorer
         return result
+
+    def score_pairs(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
+        """Score text pairs with the same scorer ``deduplicate`` links on."""
+        texts1 = _check_texts(texts1, "texts1")
+        texts2 = _check_texts(texts2, "texts2")
+        if len(texts1) != len(texts2):
+            raise InputError(f"{len(texts1)} first texts but {len(texts2)} second texts")
+        position: dict[str, int] = {}
+        for t in list(texts1) + list(texts2):
+            position.setdefault(t, len(position))
+        uniques = list(position)
+        encoder = self._encoder()
+        scorer = self._pair_scorer()
+        embeddings = None
+        if encoder is not None:
+            embeddings = encoder.encode(
+                uniques, kind="passage", batch_size=self.batch_size,
+                show_progress=self.show_progress,
+            )
+        left = np.array([position[t] for t in texts1], dtype=np.int64)
+        right = np.array([position[t] for t in texts2], dtype=np.int64)
+        return np.asarray(scorer.score(uniques, embeddings, left, right), dtype=np.float32)
 
     def _assemble(
         self,
@@ -495,13 +565,8 @@ class Deduplicator:
 
         n = len(texts)
         r2u = collapsed.row_to_unique
-        raw = np.empty(n, dtype=np.int64)
         nonempty = r2u >= 0
-        raw[nonempty] = unique_labels[r2u[nonempty]]
-        # empty rows: singletons with ids past every real cluster
-        offset = int(unique_labels.max()) + 1 if unique_labels.size else 0
-        raw[~nonempty] = offset + np.arange(int((~nonempty).sum()))
-        labels = _canonical_labels(raw) if n else raw
+        labels = _row_labels(collapsed, unique_labels)
 
         # linked pairs between distinct texts, expanded to the first row of each text, plus
         # star edges from that row to its exact copies

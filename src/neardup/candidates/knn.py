@@ -11,9 +11,10 @@ Methods:
   text embeddings; efSearch scales with k because the candidate list must hold at least k).
 - ``"ivf"``: faiss ``IndexIVFFlat`` with ``nlist ~ 4 sqrt(n)`` lists (capped at ``n / 39`` so
   each centroid gets the 39 training points faiss asks for) and ``nprobe = max(16,
-  2 sqrt(nlist))``: visiting a few percent of the lists, which keeps recall@10 near 0.95 on
-  clustered data such as text embeddings. Cheaper to build than HNSW; pass ``nprobe`` to trade
-  speed for recall.
+  2 sqrt(nlist))``: a few percent of the lists at large n. On clustered data such as text
+  embeddings that gives recall@10 above 0.95 (measured ~0.999 on 2k-30k clustered vectors);
+  structureless random vectors are the worst case (~0.8 at 3k rows, 32-d). Cheaper to build
+  than HNSW; pass ``nprobe`` to trade speed for recall.
 - ``"auto"``: ``"exact"`` while ``n_queries * n_base < 20,000**2`` (i.e. below 20,000 rows
   for a self-join): that is ~1.5e11 multiply-adds at d=384, seconds on one core, and exact.
   Above it exact search grows quadratically, so ``"hnsw"`` is used (or ``"exact"`` with a
@@ -194,7 +195,8 @@ def _content_order(x: np.ndarray) -> np.ndarray:
     which is harmless: they are interchangeable.
     """
     n, d = x.shape
-    mult = np.random.default_rng(0x5EED).integers(1, 1 << 62, size=d, dtype=np.uint64) | np.uint64(1)
+    rng = np.random.default_rng(0x5EED)
+    mult = rng.integers(1, 1 << 62, size=d, dtype=np.uint64) | np.uint64(1)
     bits = x.view(np.uint32)
     h = np.empty(n, dtype=np.uint64)
     step = max(1, _BLOCK_ELEMENTS // max(d, 1))

@@ -91,11 +91,11 @@ def _lsh_params(threshold: float, num_perm: int) -> list[tuple[int, int]]:
 
     try:
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    except ValueError as exc:
-        raise InputError(
-            f"MinHash LSH cannot band num_perm={num_perm} for threshold={threshold}: {exc}; "
-            "use more permutations (e.g. num_perm=128)"
-        ) from exc
+    except ValueError:
+        # At high thresholds (0.99 for 128 permutations, 1.0 always) the optimiser wants a
+        # single band, which MinHashLSH refuses. Two bands of num_perm // 2 rows catch more
+        # true pairs than one band would; extra collisions are removed by the score filter.
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=(2, num_perm // 2))
     return [(int(a), int(b)) for a, b in lsh.hashranges]
 
 

@@ -356,6 +356,11 @@ def evaluate(
     model: ModelOpt = None,
     scorer: Annotated[str, typer.Option(help="Pair score: default, lexical, embedding.")] = "default",
     method: Annotated[str, typer.Option(help="Clustering for groups.")] = "leiden",
+    text: Annotated[
+        Optional[str], typer.Option("--text", help="Text column (groups) or first text (pairs).")
+    ] = None,
+    text2: Annotated[Optional[str], typer.Option("--text2", help="Second text column (pairs).")] = None,
+    label: Annotated[Optional[str], typer.Option("--label", help="Label column.")] = None,
     fmt: FormatOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
@@ -363,7 +368,8 @@ def evaluate(
     from neardup.evaluate.run import run_evaluation
 
     report = run_evaluation(
-        data, task=task, model=_model_arg(model), scorer=scorer, cluster=method, fmt=fmt
+        data, task=task, model=_model_arg(model), scorer=scorer, cluster=method, fmt=fmt,
+        text_col=text, text2_col=text2, label_col=label, show_progress=not as_json,
     )
     if as_json:
         out.print_json(json.dumps(report.as_dict(), default=float))

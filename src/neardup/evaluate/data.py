@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import IO, Any, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -84,10 +83,10 @@ def _format(path: Path) -> tuple[str, bool]:
     return formats[ext], gz
 
 
-def _open_text(path: Path, gz: bool) -> io.TextIOBase:
+def _open_text(path: Path, gz: bool) -> IO[str]:
     if gz:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")  # type: ignore[return-value]
-    return open(path, encoding="utf-8", newline="")  # type: ignore[return-value]
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8", newline="")
 
 
 def _iter_jsonl(path: Path, gz: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -339,37 +338,32 @@ def load_groups(
 
 @dataclass(frozen=True)
 class RetrievalData:
-    """A retrieval test set: corpus, queries and graded relevance judgements.
+    """A retrieval test set, shaped like BEIR's ``GenericDataLoader.load()`` output.
 
-    ``queries`` holds only the queries judged in the split's qrels (BEIR's
-    ``queries.jsonl`` lists every split's queries).
+    ``corpus``: document id -> ``{"title": ..., "text": ...}``; ``queries``: query id -> text,
+    only the queries judged in the split's qrels (BEIR's ``queries.jsonl`` lists every split's
+    queries); ``qrels``: query id -> {document id: graded relevance}.
     """
 
-    corpus_ids: list[str]
-    corpus_titles: list[str]
-    corpus_texts: list[str]
-    query_ids: list[str]
-    query_texts: list[str]
+    corpus: dict[str, dict[str, str]]
+    queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     path: Path | None = None
     split: str = "test"
 
-    def corpus(self, *, with_title: bool = True) -> dict[str, str]:
+    def corpus_texts(self, *, with_title: bool = True) -> dict[str, str]:
         """Document id -> text; ``title + " " + text`` as BEIR's dense-retrieval code does."""
         if not with_title:
-            return dict(zip(self.corpus_ids, self.corpus_texts))
+            return {i: d["text"] for i, d in self.corpus.items()}
         return {
-            i: (f"{t} {x}".strip() if t else x)
-            for i, t, x in zip(self.corpus_ids, self.corpus_titles, self.corpus_texts)
+            i: (f"{d['title']} {d['text']}".strip() if d["title"] else d["text"])
+            for i, d in self.corpus.items()
         }
-
-    def queries(self) -> dict[str, str]:
-        return dict(zip(self.query_ids, self.query_texts))
 
     def summary(self) -> str:
         n_j = sum(len(v) for v in self.qrels.values())
         return (
-            f"{len(self.corpus_ids):,} documents, {len(self.query_ids):,} queries, "
+            f"{len(self.corpus):,} documents, {len(self.queries):,} queries, "
             f"{n_j:,} judgements ({self.split})"
         )
 
@@ -500,13 +494,13 @@ def load_beir(folder: str | Path, *, split: str = "test") -> RetrievalData:
             UserWarning,
             stacklevel=2,
         )
-    query_ids = [q for q in query_ids_all if q in qrels]
     return RetrievalData(
-        corpus_ids=corpus_ids,
-        corpus_titles=corpus_cols["title"],
-        corpus_texts=corpus_cols["text"],
-        query_ids=query_ids,
-        query_texts=[query_text[q] for q in query_ids],
+        corpus={
+            i: {"title": t, "text": x}
+            for i, t, x in zip(corpus_ids, corpus_cols["title"], corpus_cols["text"])
+        },
+        # judged queries in queries.jsonl order
+        queries={q: query_text[q] for q in query_ids_all if q in qrels},
         qrels=qrels,
         path=root,
         split=split,

@@ -15,7 +15,7 @@ follow sentence-transformers (``cosine_ap``, ``spearman_cosine``, ...) and get a
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -31,7 +31,7 @@ from neardup.evaluate.metrics import (
     spearman,
     uniformity,
 )
-from neardup.models.base import Encoder
+from neardup.models.base import Encoder, TextKind
 
 if TYPE_CHECKING:
     from neardup.evaluate.data import GroupData, PairData, RetrievalData
@@ -87,7 +87,12 @@ def _prefixed(name: str, metrics: Mapping[str, float]) -> dict[str, float]:
 
 
 def _encode_unique(
-    encoder: Encoder, texts: Sequence[str], *, kind: str, batch_size: int, show_progress: bool
+    encoder: Encoder,
+    texts: Sequence[str],
+    *,
+    kind: TextKind,
+    batch_size: int,
+    show_progress: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of the distinct texts and, per input text, its row in them.
 
@@ -97,9 +102,7 @@ def _encode_unique(
     index: dict[str, int] = {}
     rows = np.fromiter((index.setdefault(t, len(index)) for t in texts), np.int64, len(texts))
     emb = np.asarray(
-        encoder.encode(
-            list(index), kind=kind, batch_size=batch_size, show_progress=show_progress  # type: ignore[arg-type]
-        ),
+        encoder.encode(list(index), kind=kind, batch_size=batch_size, show_progress=show_progress),
         dtype=np.float32,
     )
     if emb.ndim != 2 or emb.shape[0] != len(index):
@@ -194,15 +197,17 @@ class PairEvaluator:
         self.greater_is_better = True
 
     @classmethod
-    def from_data(cls, data: "PairData", **kwargs: object) -> "PairEvaluator":
+    def from_data(cls, data: "PairData", **kwargs: Any) -> "PairEvaluator":
         """Build from :func:`neardup.evaluate.data.load_pairs` output (keeps its label kind)."""
         kwargs.setdefault("label_kind", data.label_kind)
-        return cls(data.texts1, data.texts2, data.labels, **kwargs)  # type: ignore[arg-type]
+        return cls(data.texts1, data.texts2, data.labels, **kwargs)
 
     def scores(self, encoder: Encoder | None) -> np.ndarray:
         """One score per pair: the custom scorer's, or the cosine of the embeddings."""
         if self.scorer is not None:
-            out = np.asarray(self.scorer(self.texts1, self.texts2, encoder), dtype=np.float64)  # type: ignore[arg-type]
+            # a lexical scorer may need no encoder: pass along whatever we were given
+            raw = self.scorer(self.texts1, self.texts2, cast(Encoder, encoder))
+            out = np.asarray(raw, dtype=np.float64)
             if out.shape != (len(self.texts1),):
                 raise ValueError(
                     f"scorer returned shape {out.shape} for {len(self.texts1)} pairs; it must "
@@ -281,7 +286,14 @@ def top_k_inner_product(
     for start in range(0, n_q, block):
         sims = queries[start : start + block] @ corpus_t
         if k < n_c:
-            idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            # argpartition alone picks arbitrarily among scores tied with the k-th best;
+            # take everything strictly better, then the lowest rows among the tied ones
+            kth = np.partition(sims, n_c - k, axis=1)[:, n_c - k : n_c - k + 1]
+            better = sims > kth
+            need = k - better.sum(axis=1, keepdims=True)
+            tied = sims == kth
+            chosen = better | (tied & (np.cumsum(tied, axis=1) <= need))
+            idx = np.nonzero(chosen)[1].reshape(sims.shape[0], k)  # exactly k per row
         else:
             idx = np.broadcast_to(np.arange(n_c), sims.shape).copy()
         sc = np.take_along_axis(sims, idx, axis=1)
@@ -345,10 +357,10 @@ class RetrievalEvaluator:
 
     @classmethod
     def from_data(
-        cls, data: "RetrievalData", *, with_title: bool = True, **kwargs: object
+        cls, data: "RetrievalData", *, with_title: bool = True, **kwargs: Any
     ) -> "RetrievalEvaluator":
         """Build from :func:`neardup.evaluate.data.load_beir` output."""
-        return cls(data.corpus(with_title=with_title), data.queries(), data.qrels, **kwargs)  # type: ignore[arg-type]
+        return cls(data.corpus_texts(with_title=with_title), data.queries, data.qrels, **kwargs)
 
     def search(self, encoder: Encoder) -> dict[str, list[str]]:
         """Ranked document ids per judged query, deep enough for every metric."""
@@ -356,12 +368,18 @@ class RetrievalEvaluator:
         max_r = max(sum(1 for r in rels.values() if r > 0) for rels in self.qrels.values())
         depth = max(self.ks[-1], max_r) + (1 if self.ignore_identical_ids else 0)
         c = _normalize(
-            encoder.encode(self.corpus_texts, kind="passage", batch_size=self.batch_size,
-                           show_progress=self.show_progress).astype(np.float32)
+            np.asarray(
+                encoder.encode(self.corpus_texts, kind="passage", batch_size=self.batch_size,
+                               show_progress=self.show_progress),
+                dtype=np.float32,
+            )
         )
         q = _normalize(
-            encoder.encode(self.query_texts, kind="query", batch_size=self.batch_size,
-                           show_progress=self.show_progress).astype(np.float32)
+            np.asarray(
+                encoder.encode(self.query_texts, kind="query", batch_size=self.batch_size,
+                               show_progress=self.show_progress),
+                dtype=np.float32,
+            )
         )
         idx, _ = top_k_inner_product(q, c, depth, max_block_elements=self.max_block_elements)
         ranked: dict[str, list[str]] = {}
@@ -418,12 +436,12 @@ class EmbeddingEvaluator:
         self.greater_is_better = False
 
     @classmethod
-    def from_data(cls, data: "PairData", **kwargs: object) -> "EmbeddingEvaluator":
+    def from_data(cls, data: "PairData", **kwargs: Any) -> "EmbeddingEvaluator":
         """Positive pairs of binary :class:`PairData` (label 1)."""
         if data.label_kind != "binary":
             raise InputError("alignment needs positive pairs: give binary (0/1) pair labels")
         pos = np.flatnonzero(data.labels == 1).tolist()
-        return cls([data.texts1[i] for i in pos], [data.texts2[i] for i in pos], **kwargs)  # type: ignore[arg-type]
+        return cls([data.texts1[i] for i in pos], [data.texts2[i] for i in pos], **kwargs)
 
     def __call__(self, encoder: Encoder) -> EvaluationResult:
         n = len(self.texts1)
@@ -482,9 +500,9 @@ class ClusterEvaluator:
 
     @classmethod
     def from_data(
-        cls, data: "GroupData", cluster_fn: Callable[[list[str]], ArrayLike], **kwargs: object
+        cls, data: "GroupData", cluster_fn: Callable[[list[str]], ArrayLike], **kwargs: Any
     ) -> "ClusterEvaluator":
-        return cls(data.texts, data.labels, cluster_fn, **kwargs)  # type: ignore[arg-type]
+        return cls(data.texts, data.labels, cluster_fn, **kwargs)
 
     def __call__(self) -> EvaluationResult:
         pred = np.asarray(self.cluster_fn(list(self.texts)))

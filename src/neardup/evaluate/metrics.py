@@ -1,6 +1,6 @@
 """Evaluation metrics in pure NumPy.
 
-Four families, each documented with its exact definition so numbers can be compared with
+Five families, each documented with its exact definition so numbers can be compared with
 published ones:
 
 * **Scored pairs** (a score and a 0/1 label per pair): :func:`average_precision`,
@@ -135,12 +135,12 @@ def _check_binary(labels: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"labels must be 0/1 (or bool); label at position {i} is {y[i]!r}. "
+                f"labels must be 0/1 (or bool); label at position {i} is {y[i].item()!r}. "
                 "For graded similarity scores use spearman()/pearson()."
             )
     if not np.isfinite(s).all():
         i = int(np.flatnonzero(~np.isfinite(s))[0])
-        raise ValueError(f"scores must be finite; score at position {i} is {s[i]!r}")
+        raise ValueError(f"scores must be finite; score at position {i} is {s[i].item()!r}")
     return y.astype(bool), s
 
 
@@ -798,7 +798,9 @@ def alignment(x: ArrayLike, y: ArrayLike, alpha: float = 2.0) -> float:
     a = np.asarray(x, dtype=np.float64)
     b = np.asarray(y, dtype=np.float64)
     if a.ndim != 2 or a.shape != b.shape:
-        raise ValueError(f"alignment needs two (n, d) arrays of equal shape, got {a.shape}, {b.shape}")
+        raise ValueError(
+            f"alignment needs two (n, d) arrays of equal shape, got {a.shape} and {b.shape}"
+        )
     if a.shape[0] == 0:
         raise ValueError("alignment needs at least one pair")
     return float(np.mean(np.linalg.norm(a - b, axis=1) ** alpha))

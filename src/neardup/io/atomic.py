@@ -27,7 +27,8 @@ def _temp_sibling(path: Path, kind: str) -> Path:
     (pandas ``compression="infer"``) treat the temporary file like the final one.
     """
     suffixes = path.suffixes
-    keep = "".join(suffixes[-2:]) if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES else path.suffix
+    compressed = bool(suffixes) and suffixes[-1] in _COMPRESSION_SUFFIXES
+    keep = "".join(suffixes[-2:]) if compressed else path.suffix
     stem = path.name[: len(path.name) - len(keep)] if keep else path.name
     return path.with_name(f".{stem}.{kind}-{secrets.token_hex(4)}{keep}")
 

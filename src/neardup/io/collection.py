@@ -216,7 +216,9 @@ def load_collection(
     if missing:
         raise missing_column_error(source, missing, available, "--text")
     if id_column is not None and id_column not in df.columns:
-        raise missing_column_error(source, [id_column], available, "--id (or drop --id to use row numbers)")
+        raise missing_column_error(
+            source, [id_column], available, "--id (or drop --id to use row numbers)"
+        )
     if len(df) == 0:
         raise InputError(
             f"{source!r} has no rows (only a header, or no records). There is nothing to "

@@ -425,7 +425,8 @@ def iter_batches(
     checked (exists, not empty, known format, columns present) before this returns; format
     errors further in surface while iterating, with the same messages as ``read_table``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not is_int or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
     p = Path(path)
     fmt = detect_format(p, format)

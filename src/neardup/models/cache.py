@@ -19,7 +19,7 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "neardup"
 
 
-def build_folder_atomically(final: Path, build: Callable[[Path], None]) -> Path:
+def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Path:
     """Return ``final``, creating it with ``build(tmp_dir)`` if it does not exist yet.
 
     ``build`` fills a temporary sibling folder that is renamed into place only when it has
@@ -32,6 +32,8 @@ def build_folder_atomically(final: Path, build: Callable[[Path], None]) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
         build(tmp)
+        # mkdtemp creates the folder private (0700); a finished model is ordinary data.
+        os.chmod(tmp, 0o755)
         try:
             os.rename(tmp, final)
         except OSError:

