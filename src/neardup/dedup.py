@@ -580,7 +580,11 @@ class Deduplicator:
         left = [first_row[linked.left]]
         right = [first_row[linked.right]]
         score = [linked.score]
-        copies = np.flatnonzero(nonempty & (first_row[np.maximum(r2u, 0)] != np.arange(n)))
+        copies = (
+            np.flatnonzero(nonempty & (first_row[np.maximum(r2u, 0)] != np.arange(n)))
+            if first_row.size
+            else np.zeros(0, dtype=np.int64)
+        )
         if copies.size:
             left.append(first_row[r2u[copies]])
             right.append(copies)

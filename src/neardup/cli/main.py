@@ -421,13 +421,29 @@ def sample(
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code (2 for user errors)."""
+    import click
+
     try:
-        app()
+        app(args=argv, prog_name="neardup", standalone_mode=False)
     except NeardupError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-        sys.exit(2)
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        console.print("aborted")
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

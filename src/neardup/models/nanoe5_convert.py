@@ -248,6 +248,12 @@ def write_sentence_transformer(model: E5File, dest: Path) -> None:
         model_max_length=h.max_positions,
     )
     wrapper.save_pretrained(dest)
+    # transformers 5 records its own class name ("TokenizersBackend"), which 4.x cannot
+    # load; the generic fast class loads tokenizer.json unchanged in both.
+    tok_config_path = dest / "tokenizer_config.json"
+    tok_config = json.loads(tok_config_path.read_text(encoding="utf-8"))
+    tok_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    _write_json(tok_config_path, tok_config)
 
     _write_json(
         dest / "sentence_bert_config.json",

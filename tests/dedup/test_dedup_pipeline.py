@@ -1,0 +1,174 @@
+"""The Deduplicator pipeline on small hand-made collections (no neural model)."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from neardup.dedup import Deduplicator
+from neardup.errors import InputError
+
+
+class HashedTrigramEncoder:
+    """Deterministic stand-in for a bi-encoder: hashed character trigrams, L2-normalised."""
+
+    name = "fake-trigram"
+    dim = 128
+    prompts: dict[str, str] = {}
+
+    def encode(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 64,
+               show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            padded = f"  {text.lower()} "
+            for j in range(len(padded) - 2):
+                out[row, zlib.crc32(padded[j : j + 3].encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=out, where=norms > 0)
+
+
+TEXTS = [
+    "Samsung Galaxy A54 5G 8GB 256GB black",         # 0  group A
+    "Samsung Galaxy A54 5G 8GB/256GB Black!",        # 1  group A
+    "samsung galaxy a54 5g 8gb 256gb blck",          # 2  group A (typo)
+    "Central bank raises interest rates again",      # 3  group B
+    "Central bank raises interest rates again.",     # 4  group B (exact after normalisation)
+    "Chocolate cake recipe with dark cocoa",          # 5
+    "Weather forecast: sunny weekend in Jakarta",     # 6
+    "",                                               # 7  empty
+    "Used cars for sale near the river district",    # 8
+]
+GROUP_A = {"0", "1", "2"}
+GROUP_B = {"3", "4"}
+
+
+def _groups(result) -> set[frozenset[str]]:
+    return {frozenset(g) for g in result.groups()}
+
+
+@pytest.mark.parametrize("cluster", ["components", "leiden", "agglomerative"])
+def test_lexical_pipeline_finds_the_groups(cluster: str) -> None:
+    result = Deduplicator(None, threshold=0.5, cluster=cluster).deduplicate(TEXTS)
+    assert _groups(result) == {frozenset(GROUP_A), frozenset(GROUP_B)}
+    assert result.n_rows == len(TEXTS)
+    assert result.n_removed == 3
+    assert result.empty_rows == [7]
+    # every row has a cluster; exactly one representative per cluster
+    assert result.labels.shape == (len(TEXTS),)
+    reps_per_cluster = np.bincount(result.labels, weights=result.is_representative)
+    assert (reps_per_cluster == 1).all()
+
+
+def test_embedding_pipeline_with_an_encoder() -> None:
+    result = Deduplicator(HashedTrigramEncoder(), threshold=0.6).deduplicate(TEXTS)
+    assert frozenset(GROUP_A) in _groups(result)
+    assert frozenset(GROUP_B) in _groups(result)
+    assert result.model == "fake-trigram"
+    assert "encode" in result.timings
+
+
+def test_auto_threshold_is_reported_and_used() -> None:
+    result = Deduplicator(HashedTrigramEncoder()).deduplicate(TEXTS)
+    assert result.threshold.source.startswith("auto")
+    assert np.isfinite(result.threshold.value)
+    linked = result.pairs.score[result.pairs.score < 1.0]
+    assert (linked >= result.threshold.value - 1e-6).all()
+
+
+def test_exact_copies_link_with_score_one_and_first_row_represents() -> None:
+    texts = ["Hello, World", "b c d e f", "hello world!!", "HELLO WORLD"]
+    result = Deduplicator(None, threshold=0.99).deduplicate(texts, ids=["x", "y", "z", "w"])
+    assert _groups(result) == {frozenset({"x", "z", "w"})}
+    frame = result.pairs_frame()
+    assert set(frame["score"]) == {1.0}
+    reps = result.clusters_frame().set_index("id")["is_representative"]
+    assert reps["x"] and not reps["z"] and not reps["w"] and reps["y"]
+
+
+def test_longest_representative() -> None:
+    texts = ["cheap flights to rome", "cheap flights to rome today only", "pasta recipe"]
+    result = Deduplicator(None, threshold=0.5, representative="longest").deduplicate(texts)
+    assert result.is_representative.tolist() == [False, True, True]
+
+
+def test_groups_do_not_depend_on_input_order() -> None:
+    ids = [str(i) for i in range(len(TEXTS))]
+    reference = _groups(Deduplicator(None, threshold=0.5).deduplicate(TEXTS, ids))
+    rng = random.Random(3)
+    for _ in range(4):
+        order = list(range(len(TEXTS)))
+        rng.shuffle(order)
+        shuffled = Deduplicator(None, threshold=0.5).deduplicate(
+            [TEXTS[i] for i in order], [ids[i] for i in order]
+        )
+        assert _groups(shuffled) == reference
+
+
+def test_output_frames_cover_every_row() -> None:
+    result = Deduplicator(None, threshold=0.5).deduplicate(TEXTS)
+    clusters = result.clusters_frame()
+    assert list(clusters.columns) == ["id", "cluster_id", "is_representative"]
+    assert clusters["id"].tolist() == [str(i) for i in range(len(TEXTS))]
+    pairs = result.pairs_frame()
+    assert list(pairs.columns) == ["id_a", "id_b", "score"]
+    assert len(pairs) >= 3
+
+
+def test_single_text_and_all_empty() -> None:
+    one = Deduplicator(None).deduplicate(["only one"])
+    assert one.n_rows == 1 and one.n_removed == 0
+    empty = Deduplicator(None).deduplicate(["", "  ", None])
+    assert empty.n_removed == 0 and empty.empty_rows == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"cluster": "kmeans"}, "kmeans"),
+        ({"threshold": 1.5}, "1.5"),
+        ({"threshold": "high"}, "high"),
+        ({"representative": "median"}, "median"),
+        ({"candidates": ["knn"]}, "needs a model"),
+        ({"candidates": ["bm25"]}, "bm25"),
+        ({"scorer": "magic"}, "magic"),
+    ],
+)
+def test_bad_configuration_is_named(kwargs: dict, needle: str) -> None:
+    with pytest.raises(InputError, match=needle):
+        Deduplicator(None, **kwargs).deduplicate(TEXTS)
+
+
+def test_bad_inputs_are_named() -> None:
+    with pytest.raises(InputError, match="empty"):
+        Deduplicator(None).deduplicate([])
+    with pytest.raises(InputError, match="'a'"):
+        Deduplicator(None).deduplicate(["x", "y"], ids=["a", "a"])
+    with pytest.raises(InputError, match="row 1"):
+        Deduplicator(None).deduplicate(["x", ["not", "text"]])
+
+
+def test_find_leaks_reports_test_rows_from_train() -> None:
+    train = ["Central bank raises interest rates again", "Chocolate cake recipe", "Used cars"]
+    test = [
+        "central bank raises interest rates again!",  # exact after normalisation
+        "Central bank raises the interest rates again",  # near
+        "A completely different headline about football",
+    ]
+    leaks = Deduplicator(HashedTrigramEncoder(), threshold=0.8).find_leaks(
+        test, train, test_ids=["t0", "t1", "t2"], train_ids=["r0", "r1", "r2"]
+    )
+    assert leaks.is_leaked.tolist() == [True, True, False]
+    frame = leaks.matches_frame()
+    assert frame["test_id"].tolist() == ["t0", "t1"]
+    assert frame["train_id"].tolist() == ["r0", "r0"]
+    assert frame["score"].iloc[0] == 1.0
+
+
+def test_score_pairs_matches_dedup_scorer() -> None:
+    dd = Deduplicator(None)
+    scores = dd.score_pairs(["cheap flights to rome", "pasta"], ["cheap flight to rome", "cars"])
+    assert scores[0] > 0.6 > scores[1]
