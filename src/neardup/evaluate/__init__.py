@@ -17,7 +17,6 @@ from neardup.evaluate.data import (
     load_beir,
     load_groups,
     load_pairs,
-    read_table,
 )
 from neardup.evaluate.evaluators import (
     ClusterEvaluator,
@@ -68,7 +67,6 @@ from neardup.evaluate.thresholds import (
 __all__ = [
     # data
     "PairData", "GroupData", "RetrievalData", "load_pairs", "load_groups", "load_beir",
-    "read_table",
     # evaluators
     "EvaluationResult", "PairScorer", "PairEvaluator", "RetrievalEvaluator",
     "EmbeddingEvaluator", "ClusterEvaluator", "top_k_inner_product",

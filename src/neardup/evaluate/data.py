@@ -36,7 +36,6 @@ __all__ = [
     "GroupData",
     "RetrievalData",
     "LabelKind",
-    "read_table",
     "load_pairs",
     "load_groups",
     "load_beir",
@@ -44,7 +43,6 @@ __all__ = [
 
 LabelKind = Literal["binary", "graded"]
 
-_TABLE_FORMATS = ".csv, .tsv, .jsonl, .ndjson, .parquet, .pq (text formats may end in .gz)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,23 +62,7 @@ class _Table:
     def where(self, i: int) -> str:
         if self.lines is not None:
             return f"line {self.lines[i]}"
-        if self.path.suffix.lower() == ".parquet" or self.path.suffix.lower() == ".pq":
-            return f"row {i + 1}"
-        return f"row {i + 1} (counting data rows from 1, after the header)"
-
-
-def _format(path: Path) -> tuple[str, bool]:
-    """(format, gzipped) from the file name."""
-    suffixes = [s.lower() for s in path.suffixes]
-    gz = bool(suffixes) and suffixes[-1] == ".gz"
-    ext = suffixes[-2] if gz and len(suffixes) >= 2 else (suffixes[-1] if suffixes else "")
-    formats = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-               ".parquet": "parquet", ".pq": "parquet"}
-    if ext not in formats or (gz and formats[ext] == "parquet"):
-        raise InputError(
-            f"{path}: cannot tell the file format from the name; use one of {_TABLE_FORMATS}"
-        )
-    return formats[ext], gz
+        return f"row {i + 1} (counting data rows from 1, after any header)"
 
 
 def _open_text(path: Path, gz: bool) -> IO[str]:
@@ -113,40 +95,12 @@ def _iter_jsonl(path: Path, gz: bool = False) -> Iterator[tuple[int, dict[str, A
         raise InputError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV/JSONL/Parquet table chosen by extension (CSV/TSV cells as strings)."""
-    return _read_table(Path(path)).frame
+def _read_table(path: Path, fmt: str | None = None) -> _Table:
+    # one reader for the whole package: formats, encodings and their error messages live in
+    # neardup.io
+    from neardup.io import read_table
 
-
-def _read_table(path: Path) -> _Table:
-    if not path.is_file():
-        raise InputError(f"{path}: file not found" + (" (it is a folder)" if path.is_dir() else ""))
-    fmt, gz = _format(path)
-    try:
-        if fmt in ("csv", "tsv"):
-            frame = pd.read_csv(
-                path,
-                sep="," if fmt == "csv" else "\t",
-                dtype=str,
-                keep_default_na=False,  # "NA", "null", "" are text, not missing values
-                encoding="utf-8",
-            )
-            return _Table(frame, path, None)
-        if fmt == "jsonl":
-            lines, rows = [], []
-            for lineno, obj in _iter_jsonl(path, gz):
-                lines.append(lineno)
-                rows.append(obj)
-            return _Table(pd.DataFrame.from_records(rows), path, lines)
-        return _Table(pd.read_parquet(path), path, None)
-    except InputError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty; it needs a header row and data") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise InputError(f"{path}: cannot read it as {fmt.upper()}: {exc}") from None
+    return _Table(read_table(path, fmt), path, None)
 
 
 def _require_columns(table: _Table, wanted: dict[str, str]) -> None:
