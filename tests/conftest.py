@@ -8,3 +8,18 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Converted models go to a per-session folder (or $NEARDUP_TEST_CACHE to reuse one),
+    never into the developer's own cache."""
+    root = Path(os.environ.get("NEARDUP_TEST_CACHE") or tmp_path_factory.mktemp("neardup-cache"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEARDUP_CACHE", str(root))
+        yield root

