@@ -37,6 +37,11 @@ ClusterMethod = Literal["components", "leiden", "agglomerative"]
 RepresentativeStrategy = Literal["first", "longest", "central"]
 CandidateSource = Literal["knn", "minhash", "lexical-knn"]
 
+# Comparing texts with each other is a symmetric task; e5 is trained with its "query: " prompt
+# on both sides for those (and scores 1-2 Spearman points higher on STS with it than with
+# "passage: "). Models without prompts ignore the kind.
+SYMMETRIC_KIND = "query"
+
 CLUSTER_METHODS: tuple[str, ...] = ("components", "leiden", "agglomerative")
 CANDIDATE_SOURCES: tuple[str, ...] = ("knn", "minhash", "lexical-knn")
 # Embedding neighbours find paraphrases; character neighbours find model numbers and OCR noise
@@ -182,9 +187,10 @@ class _Collapsed:
     texts: list[str]  # one raw text per distinct normalised text, canonical order
     row_to_unique: np.ndarray  # int64 per input row, -1 for empty rows
     empty_rows: list[int]
+    sources: np.ndarray | None = None  # source code per distinct text, when linking across
 
 
-def _collapse(texts: Sequence[str]) -> _Collapsed:
+def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Collapsed:
     keys: dict[str, list[int]] = {}
     empty: list[int] = []
     for row, text in enumerate(texts):
@@ -192,6 +198,9 @@ def _collapse(texts: Sequence[str]) -> _Collapsed:
         if not key:
             empty.append(row)
             continue
+        if sources is not None:
+            # copies are merged within a source only, so every distinct text keeps one source
+            key = f"{sources[row]}\x00{key}"
         keys.setdefault(key, []).append(row)
     # canonical order: by normalised text; the representative raw text of a key is the
     # smallest raw text, so neither depends on row order
@@ -202,7 +211,11 @@ def _collapse(texts: Sequence[str]) -> _Collapsed:
         rows = keys[key]
         row_to_unique[rows] = u
         uniques.append(min(texts[r] for r in rows))
-    return _Collapsed(uniques, row_to_unique, empty)
+    unique_sources = None
+    if sources is not None:
+        codes = {s: i for i, s in enumerate(sorted(set(map(str, sources))))}
+        unique_sources = np.array([codes[str(sources[keys[k][0]])] for k in ordered], np.int64)
+    return _Collapsed(uniques, row_to_unique, empty, unique_sources)
 
 
 @dataclass
@@ -453,7 +466,9 @@ class Deduplicator:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def candidate_graph(self, texts: Sequence[str]) -> "CandidateGraph":
+    def candidate_graph(
+        self, texts: Sequence[str], *, sources: Sequence[str] | None = None
+    ) -> "CandidateGraph":
         """Encode, find candidates and score them, without linking.
 
         Clustering the returned graph at several thresholds (:meth:`cluster_graph`) is how
@@ -464,8 +479,10 @@ class Deduplicator:
         if not texts:
             raise InputError("the collection is empty: there is nothing to deduplicate")
         timer = _Timer()
+        if sources is not None and len(sources) != len(texts):
+            raise InputError(f"{len(sources)} source labels for {len(texts)} texts")
         with timer.stage("prepare"):
-            collapsed = _collapse(texts)
+            collapsed = _collapse(texts, sources)
         uniques = collapsed.texts
         encoder = self._encoder() if len(uniques) > 1 else None
         scorer = self._pair_scorer()
@@ -474,12 +491,15 @@ class Deduplicator:
             with timer.stage("encode"):
                 embeddings = encoder.encode(
                     uniques,
-                    kind="passage",
+                    kind=SYMMETRIC_KIND,
                     batch_size=self.batch_size,
                     show_progress=self.show_progress,
                 )
         if len(uniques) > 1:
             candidates = self._find_candidates(uniques, embeddings, timer)
+            if collapsed.sources is not None:
+                src = collapsed.sources
+                candidates = candidates.select(src[candidates.left] != src[candidates.right])
             with timer.stage("score"):
                 scores = scorer.score(uniques, embeddings, candidates.left, candidates.right)
                 scored = candidates.with_scores(scores)
@@ -499,15 +519,23 @@ class Deduplicator:
         return _row_labels(graph.collapsed, unique_labels)
 
     def deduplicate(
-        self, texts: Sequence[str], ids: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        ids: Sequence[str] | None = None,
+        *,
+        sources: Sequence[str] | None = None,
     ) -> DedupResult:
         """Group near-duplicates in one collection.
 
         Rows with empty text are reported in ``empty_rows`` and kept as singletons.
+
+        ``sources`` (one label per row, e.g. the shop or data set a record came from) restricts
+        linking to pairs from different sources: record linkage between sources that each
+        contain their own near-variants. Identical texts within a source are still merged.
         """
         texts = _check_texts(texts, "texts")
         ids = _check_ids(ids, len(texts), "texts")
-        graph = self.candidate_graph(texts)
+        graph = self.candidate_graph(texts, sources=sources)
         timer = _Timer()
         if len(graph.scored):
             threshold = self._choose_threshold(graph.scored.score)
@@ -545,7 +573,7 @@ class Deduplicator:
         embeddings = None
         if encoder is not None:
             embeddings = encoder.encode(
-                uniques, kind="passage", batch_size=self.batch_size,
+                uniques, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
                 show_progress=self.show_progress,
             )
         left = np.array([position[t] for t in texts1], dtype=np.int64)
@@ -647,7 +675,7 @@ class Deduplicator:
         if encoder is not None and nt and nr:
             with timer.stage("encode"):
                 embeddings = encoder.encode(
-                    combined, kind="passage", batch_size=self.batch_size,
+                    combined, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
                     show_progress=self.show_progress,
                 )
         left_parts: list[np.ndarray] = []

@@ -172,3 +172,16 @@ def test_score_pairs_matches_dedup_scorer() -> None:
     dd = Deduplicator(None)
     scores = dd.score_pairs(["cheap flights to rome", "pasta"], ["cheap flight to rome", "cars"])
     assert scores[0] > 0.6 > scores[1]
+
+
+def test_sources_restrict_links_to_different_sources() -> None:
+    texts = ["red shoes size 42", "red shoes size 42 new", "red shoe size 42", "blue hat"]
+    sources = ["shop-a", "shop-a", "shop-b", "shop-b"]
+    plain = Deduplicator(None, threshold=0.5, cluster="components").deduplicate(texts)
+    assert _groups(plain) == {frozenset({"0", "1", "2"})}
+    across = Deduplicator(None, threshold=0.5, cluster="components").deduplicate(
+        texts, sources=sources
+    )
+    for a, b in zip(across.pairs.left.tolist(), across.pairs.right.tolist()):
+        assert sources[a] != sources[b]
+    assert any(len(g) >= 2 for g in across.groups())

@@ -121,6 +121,14 @@ def dedup(
         Optional[Path],
         typer.Option(help="Train file: report INPUT rows that duplicate a row of it (leakage)."),
     ] = None,
+    link_across: Annotated[
+        Optional[str],
+        typer.Option(
+            "--link-across",
+            help="Column naming each row's source; link only rows from different sources "
+            "(record linkage between shops or data sets).",
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
@@ -173,7 +181,15 @@ def dedup(
         out.print(table)
         return
 
-    result = dd.deduplicate(collection.texts, collection.ids)
+    sources = None
+    if link_across is not None:
+        if link_across not in collection.frame.columns:
+            raise InputError(
+                f"{input}: no column {link_across!r} for --link-across; columns are "
+                f"{', '.join(map(str, collection.frame.columns))}"
+            )
+        sources = collection.frame[link_across].astype(str).tolist()
+    result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
     deduplicated = collection.frame.loc[result.is_representative]
     with atomic_output_dir(output) as stage:
         write_table(result.clusters_frame(), stage / "clusters.csv", "csv")

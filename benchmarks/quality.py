@@ -1,0 +1,259 @@
+"""Quality of the default pipeline against the anchors, on the shared real data, in one run.
+
+    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--only shopee,amazon,...]
+
+Reads ``../shared/data`` (or ``--data`` / ``$NEARDUP_DATA``) and exits 0 with a message when it is
+absent. Prints one Markdown table per task, ready for BENCHMARKS.md.
+
+Protocol. Anchor rows (char TF-IDF, MinHash, MiniLM, e5 with connected components) get their
+threshold tuned on the very set they are scored on, as in ANCHORS.md: generous to them. The
+``neardup default`` rows use no labels at all: the threshold comes from the collection's own
+score distribution (``threshold="auto"``). ``neardup, threshold from <set>`` rows use a threshold
+tuned on another set, to show how a tuned constant transfers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neardup.candidates import knn_search, lexical_knn_pairs, minhash_pairs
+from neardup.cluster import connected_components
+from neardup.dedup import Deduplicator
+from neardup.evaluate.metrics import average_precision, cluster_metrics, spearman
+from neardup.models import load_encoder
+from neardup.pairs import Pairs
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+CACHE = Path(os.environ.get("NEARDUP_BENCH_CACHE", REPO / ".neardup-cache" / "bench"))
+
+
+# --------------------------------------------------------------------------------------------
+# Encoders with an on-disk cache, so a rerun does not re-encode (encoding dominates run time)
+# --------------------------------------------------------------------------------------------
+
+
+class CachedEncoder:
+    def __init__(self, name: str) -> None:
+        self.inner = load_encoder(name)
+        self.name = self.inner.name
+        self.dim = self.inner.dim
+        self.prompts = getattr(self.inner, "prompts", {})
+        self.seconds = 0.0
+        self.encoded = 0
+
+    def encode(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 64,
+               show_progress: bool = False) -> np.ndarray:
+        key = hashlib.sha1(
+            ("\x00".join([self.name, kind, *texts])).encode("utf-8")
+        ).hexdigest()[:16]
+        path = CACHE / f"{self.name}-{key}.npy"
+        if path.exists():
+            return np.load(path)
+        start = time.perf_counter()
+        vectors = self.inner.encode(texts, kind=kind, batch_size=batch_size)
+        self.seconds += time.perf_counter() - start
+        self.encoded += len(texts)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+        return vectors
+
+
+# --------------------------------------------------------------------------------------------
+# Data sets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupSet:
+    name: str
+    texts: list[str]
+    labels: np.ndarray
+
+
+@dataclass
+class PairSet:
+    name: str
+    texts1: list[str]
+    texts2: list[str]
+    labels: np.ndarray  # 0/1 or graded
+
+
+def shopee(data: Path) -> GroupSet:
+    df = pd.read_csv(data / "shopee-title-groups" / "dev.csv", dtype=str)
+    return GroupSet("shopee dev", df["title"].tolist(), pd.factorize(df["label_group"])[0])
+
+
+def shopee_halves(data: Path, seed: int = 0) -> tuple[GroupSet, GroupSet]:
+    """Class-disjoint halves of Shopee dev (tune on one, report on the other)."""
+    full = shopee(data)
+    groups = np.unique(full.labels)
+    rng = np.random.default_rng(seed)
+    half = set(rng.permutation(groups)[: len(groups) // 2].tolist())
+    a = np.array([g in half for g in full.labels])
+    pick = lambda m: ([t for t, k in zip(full.texts, m) if k], full.labels[m])  # noqa: E731
+    return GroupSet("shopee half A", *pick(a)), GroupSet("shopee half B", *pick(~a))
+
+
+def amazon_google(data: Path) -> GroupSet:
+    folder = data / "amazon-google-full"
+    df = pd.read_csv(folder / "Amazon_Google.csv", sep=";", encoding="latin-1", dtype=str,
+                     keep_default_na=False)
+    mapping = pd.read_csv(folder / "Amazon_GoogleProducts_perfectMapping.csv", sep=";", dtype=str)
+    pos = {k: i for i, k in enumerate(df["id"])}
+    a = [pos[x] for x, y in zip(mapping.idAmazon, mapping.idGoogleBase) if x in pos and y in pos]
+    b = [pos[y] for x, y in zip(mapping.idAmazon, mapping.idGoogleBase) if x in pos and y in pos]
+    labels = connected_components(len(df), Pairs.from_arrays(np.array(a), np.array(b)))
+    return GroupSet("amazon-google", df["title"].tolist(), labels)
+
+
+def paraphraser(data: Path) -> PairSet:
+    text = (data / "paraphraser-ru" / "paraphrases_train.xml").read_text(encoding="utf-8")
+    root = ET.fromstring(text.split("\n", 1)[1])  # the declaration says 'UTF8', which ET rejects
+    rows = []
+    for p in root.iter("paraphrase"):
+        v = {x.get("name"): x.text for x in p.iter("value")}
+        rows.append((v["text_1"], v["text_2"], int(int(v["class"]) >= 0)))
+    t1, t2, y = zip(*rows)
+    return PairSet("paraphraser-ru train", list(t1), list(t2), np.array(y))
+
+
+def stsb(data: Path, lang: str) -> PairSet:
+    with open(data / "stsb-multi-mt" / f"stsb-{lang}-test.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    return PairSet(f"stsb {lang} test", [r[0] for r in rows], [r[1] for r in rows],
+                   np.array([float(r[2]) for r in rows]))
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring helpers
+# --------------------------------------------------------------------------------------------
+
+
+def sweep_components(gs: GroupSet, pairs: Pairs, grid: np.ndarray) -> tuple[float, dict]:
+    """Best pair-F1 threshold for connected components over ``pairs`` (tuned on gs itself)."""
+    best_t, best = float("nan"), {"pair_f1": -1.0}
+    for t in grid:
+        labels = connected_components(len(gs.texts), pairs.select(pairs.score >= t))
+        m = cluster_metrics(gs.labels, labels)
+        if m.pair_f1 > best["pair_f1"]:
+            best_t, best = float(t), {"pair_f1": m.pair_f1, "row_f1": m.row_f1}
+    return best_t, best
+
+
+def embedding_pairs(encoder, texts: list[str], k: int = 50) -> Pairs:
+    emb = encoder.encode(texts, kind="passage")
+    return knn_search(emb, k=min(k, len(texts) - 1), method="exact").to_pairs()
+
+
+def neardup_groups(gs: GroupSet, dd: Deduplicator) -> tuple[float, str, dict]:
+    result = dd.deduplicate(gs.texts)
+    m = cluster_metrics(gs.labels, result.labels)
+    return result.threshold.value, result.threshold.source, {"pair_f1": m.pair_f1,
+                                                             "row_f1": m.row_f1}
+
+
+def best_threshold_on(gs: GroupSet, dd: Deduplicator, grid: np.ndarray) -> float:
+    graph = dd.candidate_graph(gs.texts)
+    scores = [(cluster_metrics(gs.labels, dd.cluster_graph(graph, float(t))).pair_f1, float(t))
+              for t in grid]
+    return max(scores)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def group_table(sets: list[GroupSet], encoders: dict[str, CachedEncoder], tuned_on: dict) -> None:
+    print("\n### Duplicate groups: pair F1 / row-F1\n")
+    print("| set | method | threshold (how chosen) | pair F1 | row-F1 |")
+    print("|---|---|---|---|---|")
+    for gs in sets:
+        rows: list[tuple[str, str, dict]] = []
+        lex = lexical_knn_pairs(gs.texts, k=50)
+        t, m = sweep_components(gs, lex, np.round(np.arange(0.30, 0.96, 0.01), 2))
+        rows.append(("char TF-IDF (2-4) + CC", f"{t:.2f} (tuned on this set)", m))
+        mh = minhash_pairs(gs.texts, threshold=0.2, ngram=3)
+        t, m = sweep_components(gs, mh, np.round(np.arange(0.2, 0.91, 0.02), 2))
+        rows.append(("MinHash char-3 + CC", f"{t:.2f} (tuned on this set)", m))
+        for label, enc in encoders.items():
+            pairs = embedding_pairs(enc, gs.texts)
+            t, m = sweep_components(gs, pairs, np.round(np.arange(0.50, 0.99, 0.005), 3))
+            rows.append((f"{label} kNN(50) + CC", f"{t:.3f} (tuned on this set)", m))
+        dd = Deduplicator(encoders["e5-small"])
+        t, source, m = neardup_groups(gs, dd)
+        rows.append(("**neardup default**", f"{t:.3f} ({source}, no labels)", m))
+        for other, value in tuned_on.items():
+            if other != gs.name:
+                _, _, m = neardup_groups(gs, Deduplicator(encoders["e5-small"], threshold=value))
+                rows.append((f"neardup, threshold tuned on {other}", f"{value:.3f}", m))
+        for method, how, m in rows:
+            print(f"| {gs.name} ({len(gs.texts)}) | {method} | {how} | {m['pair_f1']:.3f} | "
+                  f"{m['row_f1']:.3f} |")
+        sys.stdout.flush()
+
+
+def pair_table(sets: list[PairSet], encoders: dict[str, CachedEncoder]) -> None:
+    print("\n### Pairs: AP (0/1 labels) or Spearman × 100 (graded)\n")
+    print("| set | " + " | ".join(f"{k} cosine" for k in encoders) + " | **neardup default score** |")
+    print("|---|" + "---|" * (len(encoders) + 1))
+    for ps in sets:
+        metric: Callable[[np.ndarray, np.ndarray], float]
+        if ps.name.startswith("stsb"):
+            metric = lambda y, s: 100 * spearman(y, s)  # noqa: E731
+        else:
+            metric = average_precision
+        cells = []
+        for enc in encoders.values():
+            e1 = enc.encode(ps.texts1)
+            e2 = enc.encode(ps.texts2)
+            cells.append(metric(ps.labels, np.sum(e1 * e2, axis=1)))
+        default = Deduplicator(encoders["e5-small"]).score_pairs(ps.texts1, ps.texts2)
+        cells.append(metric(ps.labels, default))
+        print(f"| {ps.name} ({len(ps.texts1)}) | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path,
+                        default=Path(os.environ.get("NEARDUP_DATA", DEFAULT_DATA)))
+    parser.add_argument("--only", default="groups,pairs", help="groups, pairs (comma-separated)")
+    args = parser.parse_args()
+    if not args.data.exists():
+        print(f"skipped: shared data not found at {args.data} (set --data or NEARDUP_DATA)")
+        return 0
+    start = time.perf_counter()
+    encoders = {"MiniLM": CachedEncoder("all-MiniLM-L6-v2"),
+                "e5-small": CachedEncoder("multilingual-e5-small")}
+    only = set(args.only.split(","))
+    if "groups" in only:
+        a, b = shopee_halves(args.data)
+        grid = np.round(np.arange(0.2, 0.9, 0.01), 2)
+        tuned = {a.name: best_threshold_on(a, Deduplicator(encoders["e5-small"]), grid)}
+        group_table([shopee(args.data), b, amazon_google(args.data)], encoders, tuned)
+    if "pairs" in only:
+        pair_table([paraphraser(args.data), stsb(args.data, "ru"), stsb(args.data, "en")],
+                   {"MiniLM": encoders["MiniLM"], "e5-small": encoders["e5-small"]})
+    total = time.perf_counter() - start
+    enc_s = sum(e.seconds for e in encoders.values())
+    print(f"\n{total:.0f} s in all, {enc_s:.0f} s encoding "
+          f"({sum(e.encoded for e in encoders.values())} texts; cached in {CACHE})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Unit tests for neardup.scoring on tiny hand-made data (no shared data, no neural model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neardup.pairs import Pairs
+from neardup.scoring import (
+    DefaultPairScorer,
+    EmbeddingScorer,
+    LexicalScorer,
+    PairScorer,
+    char_ngram_matrix,
+    char_ngram_similarity,
+    combine_lift,
+    combine_mean,
+    digit_tokens,
+    embedding_similarity,
+    number_agreement,
+    rescale_embedding_cosine,
+)
+
+TEXTS = [
+    "Apple iPhone 12 128GB Black",
+    "apple iphone 12 128gb  black!",
+    "Apple iPhone 12 64GB Black",
+    "Samsung Galaxy S21 Ultra",
+    "kaos polos cotton combed 30s",
+]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _emb() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(5, 8))
+    base[1] = base[0] + 0.01  # near-identical to row 0
+    base[2] = base[0] + 0.3
+    return _unit(base)
+
+
+def test_char_similarity_identical_after_normalisation_is_one() -> None:
+    s = char_ngram_similarity(TEXTS, np.array([0]), np.array([1]))
+    assert s.dtype == np.float32
+    assert s[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_char_similarity_orders_pairs_sensibly() -> None:
+    s = char_ngram_similarity(TEXTS, np.array([0, 0, 0]), np.array([2, 3, 4]))
+    assert s[0] > s[1] > 0.0
+    assert s[0] > s[2]
+    assert np.all((s >= 0) & (s <= 1))
+
+
+def test_char_similarity_matches_dense_cosine() -> None:
+    x = char_ngram_matrix(TEXTS)
+    dense = (x @ x.T).toarray()
+    left = np.array([0, 1, 2, 3])
+    right = np.array([4, 3, 0, 2])
+    got = char_ngram_similarity(TEXTS, left, right, matrix=x)
+    np.testing.assert_allclose(got, dense[left, right], atol=1e-6)
+
+
+def test_char_similarity_symmetric_and_accepts_pairs_arrays() -> None:
+    p = Pairs.from_arrays(np.array([2, 0]), np.array([0, 3]))
+    a = char_ngram_similarity(TEXTS, p.left, p.right)
+    b = char_ngram_similarity(TEXTS, p.right, p.left)
+    np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_char_similarity_fit_texts_and_empty_pairs() -> None:
+    out = char_ngram_similarity(TEXTS, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert out.shape == (0,)
+    s = char_ngram_similarity(TEXTS[:2], [0], [1], fit_texts=TEXTS)
+    assert s[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_char_similarity_rejects_out_of_range() -> None:
+    with pytest.raises(ValueError, match="row positions"):
+        char_ngram_similarity(TEXTS, np.array([0]), np.array([5]))
+    with pytest.raises(ValueError, match="differ in length"):
+        char_ngram_similarity(TEXTS, np.array([0, 1]), np.array([2]))
+
+
+def test_char_similarity_handles_empty_texts() -> None:
+    s = char_ngram_similarity(["", "   ", "abc"], np.array([0, 0]), np.array([1, 2]))
+    assert np.all(s == 0)
+
+
+def test_embedding_similarity_is_rowwise_dot() -> None:
+    e = _emb()
+    left, right = np.array([0, 1, 3]), np.array([1, 2, 4])
+    got = embedding_similarity(e, left, right)
+    np.testing.assert_allclose(got, np.sum(e[left] * e[right], axis=1), rtol=1e-6)
+    assert got.dtype == np.float32
+
+
+def test_rescale_clips_to_unit_interval() -> None:
+    r = rescale_embedding_cosine(np.array([0.5, 0.8, 0.9, 1.0, 1.2]), 0.8, 1.0)
+    np.testing.assert_allclose(r, [0, 0, 0.5, 1, 1], atol=1e-6)
+    with pytest.raises(ValueError):
+        rescale_embedding_cosine(np.array([0.5]), 1.0, 0.8)
+
+
+def test_digit_tokens_and_number_agreement() -> None:
+    assert digit_tokens("iPhone 12 128GB") == frozenset({"12", "128gb"})
+    agree = number_agreement(TEXTS, np.array([0, 0, 3, 4]), np.array([1, 2, 4, 4]))
+    assert agree[0] == pytest.approx(1.0)
+    assert agree[1] == pytest.approx(1 / 3)  # {12,128gb} vs {12,64gb}
+    assert agree[2] == pytest.approx(0.0)  # {s21} vs {30s}: disjoint
+    both_empty = number_agreement(["abc", "abd"], [0], [1])
+    assert both_empty[0] == pytest.approx(1.0)
+
+
+def test_combine_lift_only_raises() -> None:
+    lex = np.array([0.9, 0.1, 0.5], np.float32)
+    emb = np.array([0.5, 0.6, 0.5], np.float32)
+    out = combine_lift(lex, emb, 0.5)
+    np.testing.assert_allclose(out, [0.7, 0.6, 0.5], atol=1e-6)
+    np.testing.assert_allclose(combine_lift(lex, emb, 1.0), np.maximum(lex, emb))
+    np.testing.assert_allclose(combine_mean(lex, emb, 0.5), (lex + emb) / 2, atol=1e-6)
+
+
+def test_default_scorer_protocol_and_modes() -> None:
+    e = _emb()
+    left, right = np.array([0, 0, 3]), np.array([1, 2, 4])
+    sc = DefaultPairScorer()
+    assert isinstance(sc, PairScorer)
+    s = sc.score(TEXTS, e, left, right)
+    assert s.dtype == np.float32 and s.shape == (3,)
+    assert np.all((s >= 0) & (s <= 1))
+    assert s[0] > s[2]
+    lex_only = sc.score(TEXTS, None, left, right)
+    np.testing.assert_allclose(lex_only, LexicalScorer().score(TEXTS, None, left, right))
+    mean = DefaultPairScorer(combine="mean", weight=0.5).score(TEXTS, e, left, right)
+    assert mean.shape == (3,)
+    with pytest.raises(ValueError):
+        DefaultPairScorer(combine="median")
+    with pytest.raises(ValueError, match="embeddings"):
+        sc.score(TEXTS, e[:3], left, right)
+
+
+def test_embedding_scorer() -> None:
+    e = _emb()
+    sc = EmbeddingScorer()
+    np.testing.assert_allclose(
+        sc.score(TEXTS, e, np.array([0]), np.array([1])),
+        embedding_similarity(e, [0], [1]),
+    )
+    assert EmbeddingScorer(cosine_range=(0.8, 1.0)).score(TEXTS, e, [0], [1])[0] <= 1.0
+    with pytest.raises(ValueError):
+        sc.score(TEXTS, None, np.array([0]), np.array([1]))
+
+
+def test_lexical_scorer_reuses_matrix_for_same_texts() -> None:
+    sc = LexicalScorer()
+    a = sc.score(TEXTS, None, np.array([0]), np.array([2]))
+    b = sc.score(TEXTS, None, np.array([0]), np.array([2]))
+    np.testing.assert_array_equal(a, b)
+    other = ["x y z", "x y z"]
+    assert sc.score(other, None, np.array([0]), np.array([1]))[0] == pytest.approx(1.0, abs=1e-5)

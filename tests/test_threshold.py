@@ -1,0 +1,84 @@
+"""Unit tests for neardup.threshold on synthetic score distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neardup.threshold import (
+    MODEL_THRESHOLDS,
+    ThresholdChoice,
+    auto_threshold,
+    constant_threshold,
+    mixture_threshold,
+    otsu_threshold,
+    valley_threshold,
+)
+
+
+def _bimodal(seed: int = 0, n_neg: int = 5000, n_pos: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    neg = rng.normal(0.2, 0.06, n_neg)
+    pos = rng.normal(0.7, 0.08, n_pos)
+    return np.clip(np.concatenate([neg, pos]), 0, 1)
+
+
+@pytest.mark.parametrize("method", ["mixture", "otsu", "valley"])
+def test_auto_threshold_separates_two_populations(method: str) -> None:
+    s = _bimodal()
+    choice = auto_threshold(s, method=method)  # type: ignore[arg-type]
+    assert isinstance(choice, ThresholdChoice)
+    assert choice.method == method
+    assert 0.3 < choice.value < 0.6
+    assert choice.details["n_scores"] == s.size
+
+
+def test_mixture_details_and_determinism() -> None:
+    s = _bimodal(1)
+    t1, d = mixture_threshold(s)
+    t2, _ = mixture_threshold(s)
+    assert t1 == t2
+    assert d["means"][0] < t1 < d["means"][1]
+    assert abs(d["means"][0] - 0.2) < 0.03 and abs(d["means"][1] - 0.7) < 0.05
+    assert sum(d["weights"]) == pytest.approx(1.0)
+
+
+def test_mixture_ignores_non_finite_and_order() -> None:
+    s = _bimodal(2)
+    noisy = np.concatenate([s, [np.nan, np.inf]])
+    assert mixture_threshold(noisy)[0] == pytest.approx(mixture_threshold(s[::-1])[0])
+
+
+def test_threshold_tracks_shift_of_distribution() -> None:
+    s = _bimodal(3)
+    shifted = np.clip(s + 0.1, 0, 1)
+    assert auto_threshold(shifted).value > auto_threshold(s).value + 0.05
+
+
+def test_bounds_clip() -> None:
+    s = _bimodal(4)
+    assert auto_threshold(s, bounds=(0.6, 0.9)).value == pytest.approx(0.6)
+
+
+def test_degenerate_inputs() -> None:
+    with pytest.raises(ValueError):
+        mixture_threshold(np.array([0.5, 0.6]))
+    with pytest.raises(ValueError):
+        otsu_threshold(np.array([]))
+    assert otsu_threshold(np.full(10, 0.4)) == pytest.approx(0.4)
+    # a unimodal sample still yields a finite threshold inside the data range
+    u = np.random.default_rng(5).normal(0.5, 0.1, 1000)
+    assert u.min() <= valley_threshold(u) <= u.max()
+    with pytest.raises(ValueError, match="unknown threshold method"):
+        auto_threshold(u, method="bogus")  # type: ignore[arg-type]
+
+
+def test_constant_threshold_table() -> None:
+    assert MODEL_THRESHOLDS, "the per-scorer constants table must not be empty"
+    name = next(iter(MODEL_THRESHOLDS))
+    c = auto_threshold(np.zeros(3), method="constant", scorer_name=name)
+    assert c.value == constant_threshold(name) and c.method == "constant"
+    with pytest.raises(ValueError, match="no constant threshold"):
+        constant_threshold("no-such-scorer")
+    with pytest.raises(ValueError):
+        auto_threshold(np.zeros(3), method="constant")
