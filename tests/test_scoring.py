@@ -18,6 +18,7 @@ from neardup.scoring import (
     digit_tokens,
     embedding_similarity,
     number_agreement,
+    number_disagreement,
     rescale_embedding_cosine,
 )
 
@@ -115,12 +116,34 @@ def test_digit_tokens_and_number_agreement() -> None:
     assert both_empty[0] == pytest.approx(1.0)
 
 
+def test_number_disagreement_needs_numbers_on_both_sides() -> None:
+    d = number_disagreement(TEXTS, np.array([0, 0, 0, 3]), np.array([1, 2, 4, 4]))
+    np.testing.assert_allclose(d, [0.0, 2 / 3, 1.0, 1.0], atol=1e-6)
+    assert number_disagreement(["kaos polos", "kaos 3 pcs"], [0], [1])[0] == 0.0
+
+
+def test_default_scorer_formula_on_hand_made_cosines() -> None:
+    texts = ["abc def", "abc def", "ghi jkl", "mno pqr"]
+    e = np.zeros((4, 2), np.float32)
+    e[:, 0] = 1.0
+    e[3] = [0.82, np.sqrt(1 - 0.82**2)]  # cos(0, 3) = 0.82 -> rescaled 0
+    sc = DefaultPairScorer()
+    s = sc.score(texts, e, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    # identical text and embedding -> 1; unrelated text with identical embedding: e=1, lex=0
+    # -> 1 - 0.1; cos at the lower end of the range with no shared n-grams -> 0
+    np.testing.assert_allclose(s, [1.0, 0.9, 0.0], atol=1e-5)
+
+
 def test_combine_lift_only_raises() -> None:
     lex = np.array([0.9, 0.1, 0.5], np.float32)
     emb = np.array([0.5, 0.6, 0.5], np.float32)
     out = combine_lift(lex, emb, 0.5)
     np.testing.assert_allclose(out, [0.7, 0.6, 0.5], atol=1e-6)
     np.testing.assert_allclose(combine_lift(lex, emb, 1.0), np.maximum(lex, emb))
+    np.testing.assert_allclose(
+        combine_lift(lex, emb, 0.3, 0.3), combine_mean(lex, emb, 0.3), atol=1e-6
+    )
+    np.testing.assert_allclose(combine_lift(lex, emb, 0.5, 0.1), [0.7, 0.55, 0.5], atol=1e-6)
     np.testing.assert_allclose(combine_mean(lex, emb, 0.5), (lex + emb) / 2, atol=1e-6)
 
 
@@ -134,7 +157,11 @@ def test_default_scorer_protocol_and_modes() -> None:
     assert np.all((s >= 0) & (s <= 1))
     assert s[0] > s[2]
     lex_only = sc.score(TEXTS, None, left, right)
-    np.testing.assert_allclose(lex_only, LexicalScorer().score(TEXTS, None, left, right))
+    lex = LexicalScorer().score(TEXTS, None, left, right)
+    numdis = number_disagreement(TEXTS, left, right)
+    np.testing.assert_allclose(lex_only, np.clip(lex - 0.1 * numdis, 0, 1), atol=1e-6)
+    plain = DefaultPairScorer(number_penalty=0.0).score(TEXTS, None, left, right)
+    np.testing.assert_allclose(plain, lex, atol=1e-6)
     mean = DefaultPairScorer(combine="mean", weight=0.5).score(TEXTS, e, left, right)
     assert mean.shape == (3,)
     with pytest.raises(ValueError):

@@ -82,3 +82,43 @@ def test_constant_threshold_table() -> None:
         constant_threshold("no-such-scorer")
     with pytest.raises(ValueError):
         auto_threshold(np.zeros(3), method="constant")
+
+
+def test_upper_fraction_ignores_far_negative_mass() -> None:
+    rng = np.random.default_rng(6)
+    far = rng.exponential(0.05, 4000)  # skewed bulk of far neighbours
+    near = rng.normal(0.3, 0.05, 4000)
+    dup = rng.normal(0.75, 0.07, 800)
+    s = np.clip(np.concatenate([far, near, dup]), 0, 1)
+    upper = auto_threshold(s, upper_fraction=0.5)
+    assert 0.4 < upper.value < 0.65
+    assert "fit_above" in upper.details
+    everything = auto_threshold(s, upper_fraction=1.0)
+    assert "fit_above" not in everything.details
+    with pytest.raises(ValueError):
+        auto_threshold(s, upper_fraction=0.0)
+
+
+def test_components_table() -> None:
+    assert constant_threshold("default", linkage="components") > constant_threshold("default")
+
+
+def test_scorer_alias_is_recorded_and_used_for_constant() -> None:
+    s = _bimodal(7)
+    assert auto_threshold(s, scorer="default").details["scorer"] == "default"
+    c = auto_threshold(s, method="constant", scorer="default")
+    assert c.value == MODEL_THRESHOLDS["default"]
+
+
+def test_guard_band_around_known_constant() -> None:
+    rng = np.random.default_rng(8)
+    # tiny-collection shape: a very narrow peak of unrelated pairs near 0 plus a wide tail
+    s = np.clip(np.concatenate([rng.normal(0.03, 0.01, 1500), rng.normal(0.5, 0.3, 200)]), 0, 1)
+    raw = auto_threshold(s)
+    guarded = auto_threshold(s, scorer="default")
+    c = MODEL_THRESHOLDS["default"]
+    assert raw.value < c - 0.1
+    assert guarded.value == pytest.approx(c - 0.1)
+    assert guarded.details["unguarded"] == pytest.approx(raw.value)
+    assert auto_threshold(s, scorer="default", guard=None).value == pytest.approx(raw.value)
+    assert auto_threshold(s, scorer="unknown-scorer").value == pytest.approx(raw.value)

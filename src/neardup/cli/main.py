@@ -104,13 +104,24 @@ def dedup(
         str, typer.Option(help="Link pairs scoring at least this; 'auto' reads it from the data.")
     ] = "auto",
     method: Annotated[
-        str, typer.Option(help="Clustering: leiden, components or agglomerative.")
-    ] = "leiden",
+        str,
+        typer.Option(
+            help="Clustering: agglomerative (average linkage on the candidate graph; resists "
+            "chaining), leiden (community detection) or components."
+        ),
+    ] = "agglomerative",
     candidates: Annotated[
         Optional[list[str]],
         typer.Option("--candidates", help="Candidate sources: knn, lexical-knn, minhash (repeat)."),
     ] = None,
-    k: Annotated[int, typer.Option(help="Neighbours per text for kNN candidates.")] = 20,
+    k: Annotated[int, typer.Option(help="Neighbours per text for kNN candidates.")] = 30,
+    knn_method: Annotated[
+        str,
+        typer.Option(help="kNN search: auto (exact below 20k rows, else HNSW), exact, hnsw, ivf."),
+    ] = "auto",
+    minhash_threshold: Annotated[
+        float, typer.Option(help="Jaccard level at which MinHash-LSH proposes a pair.")
+    ] = 0.5,
     scorer: Annotated[
         str, typer.Option(help="Pair score: default (lexical + embedding), lexical, embedding.")
     ] = "default",
@@ -145,6 +156,8 @@ def dedup(
         threshold=_threshold_arg(threshold),
         candidates=candidates or None,
         k=k,
+        knn_method=knn_method,
+        minhash_threshold=minhash_threshold,
         scorer=scorer,
         cluster=method,
         representative=representative,
@@ -372,7 +385,7 @@ def evaluate(
     ] = "auto",
     model: ModelOpt = None,
     scorer: Annotated[str, typer.Option(help="Pair score: default, lexical, embedding.")] = "default",
-    method: Annotated[str, typer.Option(help="Clustering for groups.")] = "leiden",
+    method: Annotated[str, typer.Option(help="Clustering for groups.")] = "agglomerative",
     text: Annotated[
         Optional[str], typer.Option("--text", help="Text column (groups) or first text (pairs).")
     ] = None,

@@ -65,7 +65,7 @@ def run_evaluation(
     task: str = "auto",
     model: str | None = "multilingual-e5-small",
     scorer: str = "default",
-    cluster: str = "leiden",
+    cluster: str = "agglomerative",
     fmt: str | None = None,
     text_col: str | None = None,
     text2_col: str | None = None,
