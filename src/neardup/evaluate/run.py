@@ -115,7 +115,9 @@ def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
     grid = np.quantile(scores, np.linspace(0.02, 0.995, n))
     if np.isfinite(auto):
         grid = np.append(grid, auto)
-    return np.unique(np.round(grid, 4))
+    grid = np.unique(np.round(grid, 4))
+    # a threshold at or below 0 would link rows that were never candidates
+    return grid[grid > 0]
 
 
 def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int) -> EvaluationReport:
