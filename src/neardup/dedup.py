@@ -422,6 +422,7 @@ class Deduplicator:
         texts: list[str],
         embeddings: np.ndarray | None,
         timer: _Timer,
+        scorer: object,
     ) -> Pairs:
         from neardup import candidates as cand
 
@@ -442,7 +443,11 @@ class Deduplicator:
                         texts, threshold=self.minhash_threshold, show_progress=self.show_progress
                     )
                 else:
-                    pairs = cand.lexical_knn_pairs(texts, k=min(self.k, max(len(texts) - 1, 1)))
+                    # the scorer fits the same TF-IDF; fit it once and share it
+                    matrix = scorer.matrix(texts) if hasattr(scorer, "matrix") else None
+                    pairs = cand.lexical_knn_pairs(
+                        texts, k=min(self.k, max(len(texts) - 1, 1)), matrix=matrix
+                    )
             found = found.union(pairs)
         return found
 
@@ -496,7 +501,7 @@ class Deduplicator:
                     show_progress=self.show_progress,
                 )
         if len(uniques) > 1:
-            candidates = self._find_candidates(uniques, embeddings, timer)
+            candidates = self._find_candidates(uniques, embeddings, timer, scorer)
             if collapsed.sources is not None:
                 src = collapsed.sources
                 candidates = candidates.select(src[candidates.left] != src[candidates.right])

@@ -388,6 +388,11 @@ class DefaultPairScorer:
         if self._lex is None:
             self._lex = LexicalScorer(ngram_range=self.ngram_range)
 
+    def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The fitted char n-gram TF-IDF rows (cached), shared with lexical candidate search."""
+        assert self._lex is not None
+        return self._lex.matrix(texts)
+
     def components(
         self,
         texts: Sequence[str],

@@ -12,28 +12,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from neardup.pairs import Pairs
-from neardup.text import normalize
 
 
-def char_tfidf(
-    texts: Sequence[str],
-    *,
-    fit_texts: Sequence[str] | None = None,
-    ngram_range: tuple[int, int] = (2, 4),
-    analyzer: str = "char_wb",
-) -> sp.csr_matrix:
-    """L2-normalised character n-gram TF-IDF rows of ``texts`` (fitted on ``fit_texts``)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def char_tfidf(texts: Sequence[str], *, fit_texts: Sequence[str] | None = None) -> sp.csr_matrix:
+    """L2-normalised character n-gram TF-IDF rows (the pair scorer's own representation)."""
+    from neardup.scoring import char_ngram_matrix
 
-    vectorizer = TfidfVectorizer(
-        analyzer=analyzer,
-        ngram_range=ngram_range,
-        sublinear_tf=True,
-        preprocessor=normalize,
-        dtype=np.float32,
-    )
-    vectorizer.fit(list(fit_texts) if fit_texts is not None else list(texts))
-    return vectorizer.transform(list(texts)).tocsr()
+    return char_ngram_matrix(texts, fit_texts=fit_texts)
 
 
 def _top_k_rows(sims: sp.csr_matrix, k: int, exclude_offset: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -79,9 +64,20 @@ def lexical_cross_knn(
     return np.concatenate(rows_out), np.concatenate(cols_out)
 
 
-def lexical_knn_pairs(texts: Sequence[str], *, k: int = 20, block_size: int = 1024) -> Pairs:
-    """Each text's ``k`` nearest texts by character n-gram TF-IDF cosine, as scored pairs."""
-    matrix = char_tfidf(texts)
+def lexical_knn_pairs(
+    texts: Sequence[str],
+    *,
+    k: int = 20,
+    block_size: int = 1024,
+    matrix: sp.csr_matrix | None = None,
+) -> Pairs:
+    """Each text's ``k`` nearest texts by character n-gram TF-IDF cosine, as scored pairs.
+
+    Pass ``matrix`` (rows of :func:`char_tfidf` for ``texts``) to reuse one the pair scorer
+    already fitted.
+    """
+    if matrix is None:
+        matrix = char_tfidf(texts)
     mt = matrix.T.tocsc()
     left, right, score = [], [], []
     for start in range(0, matrix.shape[0], block_size):
