@@ -30,7 +30,7 @@ import pandas as pd
 
 from neardup.candidates import knn_search, lexical_knn_pairs, minhash_pairs
 from neardup.cluster import connected_components
-from neardup.dedup import Deduplicator
+from neardup.dedup import SYMMETRIC_KIND, Deduplicator
 from neardup.evaluate.metrics import average_precision, cluster_metrics, spearman
 from neardup.models import load_encoder
 from neardup.pairs import Pairs
@@ -154,7 +154,9 @@ def sweep_components(gs: GroupSet, pairs: Pairs, grid: np.ndarray) -> tuple[floa
 
 
 def embedding_pairs(encoder, texts: list[str], k: int = 50) -> Pairs:
-    emb = encoder.encode(texts, kind="passage")
+    # comparing texts with each other is symmetric: e5's "query: " prompt on both sides, as the
+    # pipeline does (see neardup.dedup.SYMMETRIC_KIND)
+    emb = encoder.encode(texts, kind=SYMMETRIC_KIND)
     return knn_search(emb, k=min(k, len(texts) - 1), method="exact").to_pairs()
 
 
@@ -218,8 +220,8 @@ def pair_table(sets: list[PairSet], encoders: dict[str, CachedEncoder]) -> None:
             metric = average_precision
         cells = []
         for enc in encoders.values():
-            e1 = enc.encode(ps.texts1)
-            e2 = enc.encode(ps.texts2)
+            e1 = enc.encode(ps.texts1, kind=SYMMETRIC_KIND)
+            e2 = enc.encode(ps.texts2, kind=SYMMETRIC_KIND)
             cells.append(metric(ps.labels, np.sum(e1 * e2, axis=1)))
         default = Deduplicator(encoders["e5-small"]).score_pairs(ps.texts1, ps.texts2)
         cells.append(metric(ps.labels, default))

@@ -189,3 +189,29 @@ def test_lexical_scorer_reuses_matrix_for_same_texts() -> None:
     np.testing.assert_array_equal(a, b)
     other = ["x y z", "x y z"]
     assert sc.score(other, None, np.array([0]), np.array([1]))[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_cosine_range_is_recorded_per_model_and_estimated_otherwise() -> None:
+    from neardup.scoring import cosine_range_for, estimate_cosine_range
+
+    assert cosine_range_for("multilingual-e5-small") == (0.82, 1.0)
+    assert cosine_range_for("some/unknown-model") is None
+    cos = np.linspace(0.2, 0.9, 101)
+    lo, hi = estimate_cosine_range(cos)
+    assert hi == 1.0 and lo == pytest.approx(np.percentile(cos, 1))
+
+
+def test_default_scorer_without_a_recorded_range_spreads_scores() -> None:
+    from neardup.scoring import DefaultPairScorer
+
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(6, 8)).astype(np.float32)
+    emb[1] = emb[0] + 0.05 * rng.normal(size=8)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    texts = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+    left, right = np.array([0, 0, 2, 3]), np.array([1, 2, 4, 5])
+    fixed = DefaultPairScorer(number_penalty=0.0).score(texts, emb, left, right)
+    adaptive = DefaultPairScorer(cosine_range=None, number_penalty=0.0).score(texts, emb, left, right)
+    # with e5's range every cosine of this toy model is below 0.82 except the near-copy
+    assert adaptive[0] == pytest.approx(fixed[0], abs=0.05)
+    assert adaptive[1:].max() > fixed[1:].max()

@@ -412,7 +412,9 @@ class Deduplicator:
             return scoring.LexicalScorer()
         if self.scorer == "embedding":
             return scoring.EmbeddingScorer()
-        return scoring.DefaultPairScorer()
+        encoder = self._encoder()
+        name = encoder.name if encoder is not None else None
+        return scoring.DefaultPairScorer(cosine_range=scoring.cosine_range_for(name))
 
     def _model_name(self, encoder: Encoder | None) -> str | None:
         return None if encoder is None else encoder.name

@@ -53,6 +53,9 @@ __all__ = [
     "combine_mean",
     "digit_tokens",
     "E5_COSINE_RANGE",
+    "MODEL_COSINE_RANGES",
+    "cosine_range_for",
+    "estimate_cosine_range",
     "DEFAULT_LIFT",
     "DEFAULT_DROP",
     "DEFAULT_NUMBER_PENALTY",
@@ -64,6 +67,39 @@ __all__ = [
 #: 0.75–0.82 and near-duplicates at 0.9–1.0. The anchor recipe (ANCHORS.md) used ``[0.8, 1]``;
 #: 0.82 was chosen with the other DefaultPairScorer constants (Shopee dev half A + STS-b dev).
 E5_COSINE_RANGE: tuple[float, float] = (0.82, 1.0)
+
+#: Cosine ranges mapped onto [0, 1] before the embedding score meets the lexical one. Each model
+#: spreads cosines differently (e5's unrelated neighbours sit at 0.83-0.87, MiniLM's at 0.3-0.5),
+#: so one linear map per model puts them on a common scale.
+#: - e5-small: chosen with the default recipe on Shopee dev half A (see DefaultPairScorer).
+#: - MiniLM, mpnet: derived, not tuned with the recipe: the map sends the model's tuned
+#:   connected-components threshold on Shopee dev (0.705, ANCHORS.md) to the value e5's tuned
+#:   threshold (0.92) gets under its own map, (0.92 - 0.82) / 0.18 = 0.556.
+#: Other models: estimated per collection (see :func:`estimate_cosine_range`).
+MODEL_COSINE_RANGES: dict[str, tuple[float, float]] = {
+    "multilingual-e5-small": E5_COSINE_RANGE,
+    "all-MiniLM-L6-v2": (0.34, 1.0),
+    "all-mpnet-base-v2": (0.34, 1.0),
+}
+
+
+def cosine_range_for(model_name: str | None) -> tuple[float, float] | None:
+    """The recorded cosine range of a model, or None (then it is estimated per collection)."""
+    return MODEL_COSINE_RANGES.get(model_name or "")
+
+
+def estimate_cosine_range(cos: np.ndarray) -> tuple[float, float]:
+    """Range for an unknown model: from the 1st percentile of the candidate-pair cosines to 1.
+
+    For e5-small on Shopee kNN candidates the 1st percentile is 0.83, next to the 0.82 chosen
+    there, so this reproduces the recorded map where one exists.
+    """
+    c = np.asarray(cos, np.float64)
+    c = c[np.isfinite(c)]
+    if c.size == 0:
+        return (0.0, 1.0)
+    lo = float(np.percentile(c, 1))
+    return (min(lo, 0.99), 1.0)
 
 _CHUNK = 200_000  # pairs per row-wise product chunk (bounds temporary memory)
 
@@ -375,7 +411,8 @@ class DefaultPairScorer:
     lift: float = DEFAULT_LIFT
     drop: float = DEFAULT_DROP
     number_penalty: float = DEFAULT_NUMBER_PENALTY
-    cosine_range: tuple[float, float] = DEFAULT_COSINE_RANGE
+    # None: estimated from the scored pairs (estimate_cosine_range), for models with no record
+    cosine_range: tuple[float, float] | None = DEFAULT_COSINE_RANGE
     combine: str = "lift"
     weight: float = 0.5
     ngram_range: tuple[int, int] = (2, 4)
@@ -414,9 +451,9 @@ class DefaultPairScorer:
             emb = np.asarray(embeddings)
             if emb.shape[0] != len(texts):
                 raise ValueError(f"{emb.shape[0]} embeddings for {len(texts)} texts")
-            out["embedding"] = rescale_embedding_cosine(
-                embedding_similarity(emb, left, right), *self.cosine_range
-            )
+            cos = embedding_similarity(emb, left, right)
+            lo_hi = self.cosine_range or estimate_cosine_range(cos)
+            out["embedding"] = rescale_embedding_cosine(cos, *lo_hi)
         return out
 
     def score(
