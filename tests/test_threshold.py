@@ -122,3 +122,13 @@ def test_guard_band_around_known_constant() -> None:
     assert guarded.details["unguarded"] == pytest.approx(raw.value)
     assert auto_threshold(s, scorer="default", guard=None).value == pytest.approx(raw.value)
     assert auto_threshold(s, scorer="unknown-scorer").value == pytest.approx(raw.value)
+
+
+def test_too_few_scores_fall_back_to_the_recorded_constant() -> None:
+    from neardup.threshold import MODEL_THRESHOLDS, auto_threshold
+
+    choice = auto_threshold(np.array([0.9, 0.1, 0.5]), scorer="default")
+    assert choice.method == "constant"
+    assert choice.value == MODEL_THRESHOLDS["default"]
+    assert "fewer than" in choice.details["fallback"]
+    assert auto_threshold(np.array([0.9]), scorer="unknown-scorer").value == 0.5

@@ -51,6 +51,11 @@ class ThresholdChoice:
 #: multilingual-e5-small embeddings computed with the ``query:`` prompt. Checked on Shopee half B
 #: / full dev: "default" 0.34 gives pair F1 0.848 / 0.845, row-F1 0.895 / 0.874. These do NOT
 #: transfer to Amazon-Google (its best plain threshold is 0.68); prefer ``method="mixture"``.
+#: Below this many candidate scores the automatic rules fall back to the recorded constant.
+MIN_SCORES = 20
+#: Threshold for a scorer with no recorded constant and too few scores (a probability scale).
+FALLBACK_THRESHOLD = 0.5
+
 MODEL_THRESHOLDS: dict[str, float] = {
     "default": 0.34,  # DefaultPairScorer with embeddings
     "default-lexical-only": 0.30,  # DefaultPairScorer with embeddings=None
@@ -222,6 +227,12 @@ def auto_threshold(
     details: dict[str, Any] = {"n_scores": int(s.size)}
     if scorer_name is not None:
         details["scorer"] = scorer_name
+    if method != "constant" and s.size < MIN_SCORES:
+        # a distribution of a handful of scores says nothing: fall back to the recorded constant
+        table = COMPONENTS_THRESHOLDS if linkage == "components" else MODEL_THRESHOLDS
+        value = table.get(scorer_name or "", FALLBACK_THRESHOLD)
+        details["fallback"] = f"fewer than {MIN_SCORES} candidate scores"
+        return ThresholdChoice(float(value), "constant", details)
     if method == "mixture":
         if not 0 < upper_fraction <= 1:
             raise ValueError(f"upper_fraction must be in (0, 1], got {upper_fraction}")
