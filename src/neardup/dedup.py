@@ -57,7 +57,8 @@ SCORERS: tuple[str, ...] = ("default", "lexical", "embedding")
 
 @dataclass(frozen=True)
 class ThresholdInfo:
-    """The link threshold used and where it came from ("user", "auto:<method>" or "preset")."""
+    """The link threshold used and where it came from ("user", "auto:<method>", "preset" or
+    "scorer": the held-out F1-best threshold a learned scorer carries)."""
 
     value: float
     source: str
@@ -309,8 +310,10 @@ class Deduplicator:
             :func:`neardup.candidates.knn.knn_search`).
         minhash_threshold: Jaccard level at which MinHash-LSH proposes a pair.
         scorer: ``"default"`` (character n-grams and embeddings combined), ``"lexical"``,
-            ``"embedding"``, or an object with ``name`` and
-            ``score(texts, embeddings, left, right)``.
+            ``"embedding"``, a folder saved by ``neardup train scorer`` (a
+            :class:`~neardup.train.scorer.LearnedPairScorer`), or an object with ``name`` and
+            ``score(texts, embeddings, left, right)``. A scorer with a ``default_threshold``
+            (a learned one) supplies the threshold when it is ``"auto"``.
         cluster: ``"components"``, ``"leiden"`` (cuts chains) or ``"agglomerative"``
             (average linkage on the candidate graph).
         representative: ``"first"`` (first row in input order), ``"longest"`` or
@@ -373,7 +376,13 @@ class Deduplicator:
             if source == "knn" and self.model is None:
                 raise InputError("candidate source 'knn' needs a model; give --model or drop knn")
         if isinstance(self.scorer, str) and self.scorer not in SCORERS:
-            raise InputError(f"unknown scorer {self.scorer!r}; choose one of {', '.join(SCORERS)}")
+            from neardup.train.scorer import is_scorer_folder
+
+            if not is_scorer_folder(self.scorer):
+                raise InputError(
+                    f"unknown scorer {self.scorer!r}; choose one of {', '.join(SCORERS)}, or "
+                    "give a folder made by `neardup train scorer`"
+                )
         if self.model is None and self.scorer in ("default", "embedding"):
             # without a model the default falls back to lexical; "embedding" cannot
             if self.scorer == "embedding":
@@ -406,8 +415,11 @@ class Deduplicator:
     def _pair_scorer(self):  # -> PairScorer
         from neardup import scoring
 
-        if not isinstance(self.scorer, str):
-            return self.scorer
+        if not isinstance(self.scorer, str) or self.scorer not in SCORERS:
+            scorer = self._learned_scorer()
+            if hasattr(scorer, "check_encoder"):  # a learned scorer needs its training model
+                scorer.check_encoder(self._encoder())
+            return scorer
         if self.scorer == "lexical" or (self.scorer == "default" and self.model is None):
             return scoring.LexicalScorer()
         if self.scorer == "embedding":
@@ -415,6 +427,19 @@ class Deduplicator:
         encoder = self._encoder()
         name = encoder.name if encoder is not None else None
         return scoring.DefaultPairScorer(cosine_range=scoring.cosine_range_for(name))
+
+    def _learned_scorer(self):  # -> PairScorer
+        """The scorer object given, or the learned scorer saved in the folder given (cached)."""
+        if not isinstance(self.scorer, str):
+            return self.scorer
+        cached = getattr(self, "_scorer_cache", None)
+        if cached is not None and cached[0] == self.scorer:
+            return cached[1]
+        from neardup.train.scorer import LearnedPairScorer
+
+        scorer = LearnedPairScorer.load(self.scorer)
+        self._scorer_cache = (self.scorer, scorer)
+        return scorer
 
     def _model_name(self, encoder: Encoder | None) -> str | None:
         return None if encoder is None else encoder.name
@@ -456,6 +481,10 @@ class Deduplicator:
     def _choose_threshold(self, scores: np.ndarray) -> ThresholdInfo:
         if self.threshold != "auto":
             return ThresholdInfo(float(self.threshold), "user")
+        # a learned scorer carries the threshold it was tuned to on held-out labelled pairs
+        scorer_threshold = getattr(self._pair_scorer(), "default_threshold", None)
+        if scorer_threshold is not None:
+            return ThresholdInfo(float(scorer_threshold), "scorer")
         from neardup.threshold import auto_threshold
 
         choice = auto_threshold(scores, scorer=self._pair_scorer().name)

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build and maintain a persistent search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+train_app = typer.Typer(help="Train on labelled data.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 
 console = Console(stderr=True)
 out = Console()
@@ -123,7 +125,11 @@ def dedup(
         float, typer.Option(help="Jaccard level at which MinHash-LSH proposes a pair.")
     ] = 0.5,
     scorer: Annotated[
-        str, typer.Option(help="Pair score: default (lexical + embedding), lexical, embedding.")
+        str,
+        typer.Option(
+            help="Pair score: default (lexical + embedding), lexical, embedding, or a folder "
+            "made by `neardup train scorer` (its threshold is used unless --threshold is given)."
+        ),
     ] = "default",
     representative: Annotated[
         str, typer.Option(help="Which row represents a group: first, longest or central.")
@@ -370,6 +376,56 @@ def search(
         for rank, hit in enumerate(hits, 1):
             table.add_row(str(rank), str(hit.id), f"{hit.score:.4f}", hit.text)
         out.print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+
+
+@train_app.command("scorer")
+def train_scorer(
+    data: Annotated[Path, typer.Argument(help="Labelled pairs: CSV, TSV, JSONL or Parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to save the scorer in.")],
+    model: ModelOpt = None,
+    text1: Annotated[str, typer.Option("--text1", help="First text column.")] = "text1",
+    text2: Annotated[str, typer.Option("--text2", help="Second text column.")] = "text2",
+    label: Annotated[
+        str, typer.Option("--label", help="Label column (1 duplicate, 0 not).")
+    ] = "label",
+    classifier: Annotated[
+        str, typer.Option(help="gbdt (gradient-boosted trees) or logistic.")
+    ] = "gbdt",
+    dev_fraction: Annotated[
+        float, typer.Option(help="Share of pairs held out to pick the threshold and measure.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
+) -> None:
+    """Learn a pair scorer from labelled pairs; use it with `neardup dedup --scorer DIR`."""
+    from neardup.train.scorer import train_pair_scorer
+
+    report = train_pair_scorer(
+        data, model_name=_model_arg(model), text1_col=text1, text2_col=text2, label_col=label,
+        dev_fraction=dev_fraction, seed=seed, classifier=classifier, output=output,
+        batch_size=batch_size, show_progress=True,
+    )
+    table = Table(
+        title=f"neardup train scorer ({report.n_pairs} pairs, {report.n_positive} positive; "
+        f"held out {report.n_dev})"
+    )
+    for col in ("scorer", "AP", "F1", "precision", "recall", "threshold"):
+        table.add_column(col, justify="left" if col == "scorer" else "right")
+    for name, m in report.rows():
+        table.add_row(name, f"{m.ap:.4f}", f"{m.f1:.4f}", f"{m.precision:.4f}",
+                      f"{m.recall:.4f}", f"{m.threshold:.4f}")
+    out.print(table)
+    out.print(
+        f"model {report.model_name or 'none'}; encode {report.encode_seconds:.1f}s, train "
+        f"{report.train_seconds:.1f}s. Saved to {output}; use it with `neardup dedup FILE "
+        f"--scorer {output} --model {model or report.model_name or 'none'}` "
+        f"(links at {report.scorer.threshold_:.4f} unless --threshold is given)"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,354 @@
+"""The learned pair scorer on synthetic product-title pairs the tests write (no neural model)."""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neardup.cli.main import main
+from neardup.dedup import Deduplicator
+from neardup.errors import InputError, ModelError
+from neardup.evaluate.metrics import average_precision
+from neardup.train.scorer import (
+    MANIFEST,
+    LearnedPairScorer,
+    PairFeatures,
+    is_scorer_folder,
+    train_pair_scorer,
+)
+
+# --------------------------------------------------------------------------------------------
+# Synthetic data: product titles; duplicates share the model number, hard negatives share
+# everything else
+# --------------------------------------------------------------------------------------------
+
+BRANDS = ["Samsung", "Sony", "Canon", "Nikon", "Logitech", "Asus", "Lenovo", "Philips", "Bosch",
+          "Garmin", "Dell", "Acer"]
+KINDS = ["laptop", "camera", "headphones", "monitor", "mouse", "drill", "watch", "router",
+         "speaker", "keyboard"]
+COLOURS = ["black", "white", "silver", "blue", "red"]
+FILLER = ["new", "original", "genuine", "free shipping", "best price", "official", "sale"]
+
+
+class FakeEncoder:
+    """Deterministic stand-in for a bi-encoder: hashed word tokens, L2-normalised."""
+
+    prompts: dict[str, str] = {}
+
+    def __init__(self, name: str = "fake-words", dim: int = 32) -> None:
+        self.name = name
+        self.dim = dim
+
+    def encode(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 64,
+               show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in text.lower().split():
+                out[row, zlib.crc32(tok.encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=out, where=norms > 0)
+
+
+def _model_number(rng: random.Random) -> str:
+    letters = "".join(rng.choice("ABCDEFGHKLMNPRSTX") for _ in range(2))
+    return f"{letters}{rng.randint(100, 999)}"
+
+
+def _title(brand: str, kind: str, model: str, rng: random.Random) -> str:
+    words = [brand, kind, model, rng.choice(COLOURS)]
+    if rng.random() < 0.5:
+        words.append(rng.choice(FILLER))
+    return " ".join(words)
+
+
+def _variant(title: str, rng: random.Random) -> str:
+    words = title.split()
+    brand, kind, model = words[0], words[1], words[2]
+    rest = [w for w in words[3:] if rng.random() < 0.6]
+    if rng.random() < 0.5:
+        rest.append(rng.choice(FILLER))
+    shown_model = model if rng.random() < 0.6 else model.lower()
+    head = [brand, kind, shown_model] if rng.random() < 0.5 else [brand, shown_model, kind]
+    out = " ".join(head + rest)
+    return out.upper() if rng.random() < 0.15 else out
+
+
+def make_pairs(n_products: int, seed: int) -> pd.DataFrame:
+    """Per product: one duplicate pair, one hard negative (other model number), one easy one."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n_products):
+        brand, kind = rng.choice(BRANDS), rng.choice(KINDS)
+        model = _model_number(rng)
+        title = _title(brand, kind, model, rng)
+        rows.append((title, _variant(title, rng), 1))
+        other = _model_number(rng)
+        rows.append((title, _variant(title.replace(model, other), rng), 0))
+        far = _title(rng.choice(BRANDS), rng.choice(KINDS), _model_number(rng), rng)
+        rows.append((title, far, 0))
+    frame = pd.DataFrame(rows, columns=["text1", "text2", "label"])
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+TRAIN = make_pairs(80, seed=1)  # 240 pairs, 80 positive
+TEST = make_pairs(40, seed=2)  # held out: other products, other model numbers
+
+
+@pytest.fixture(scope="module")
+def lexical_scorer() -> LearnedPairScorer:
+    return LearnedPairScorer().fit(TRAIN.text1.tolist(), TRAIN.text2.tolist(), TRAIN.label)
+
+
+@pytest.fixture(scope="module")
+def embedding_scorer() -> LearnedPairScorer:
+    return LearnedPairScorer(model="logistic", calibration="sigmoid").fit(
+        TRAIN.text1.tolist(), TRAIN.text2.tolist(), TRAIN.label.to_numpy(), encoder=FakeEncoder()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Features
+# --------------------------------------------------------------------------------------------
+
+
+def test_features_are_the_documented_ones() -> None:
+    texts = ["Sony camera AB123 16GB", "sony AB123 camera 16gb!", "Sony camera AB124 32GB", "ab"]
+    f = PairFeatures()
+    x = f.transform(texts, None, [0, 0, 3], [1, 2, 3])
+    row = dict(zip(f.names, x[0]))
+    assert row["word_jaccard"] == pytest.approx(1.0)  # same token set after normalisation
+    assert row["digit_jaccard"] == pytest.approx(1.0) and row["both_digits"] == 1.0
+    assert row["number_disagreement"] == 0.0
+    assert row["char_tfidf_cosine"] > 0.8
+    hard = dict(zip(f.names, x[1]))
+    assert hard["digit_jaccard"] == 0.0 and hard["number_disagreement"] == 1.0
+    assert hard["length_ratio"] == pytest.approx(1.0)
+    same_short = dict(zip(f.names, x[2]))  # a text shorter than 3 characters is its own 3-gram
+    assert same_short["char3_jaccard"] == 1.0
+    with_emb = PairFeatures(use_embeddings=True)
+    emb = FakeEncoder().encode(texts)
+    assert with_emb.names[0] == "embedding_cosine"
+    assert with_emb.transform(texts, emb, [0], [1]).shape == (1, len(f.names) + 1)
+    assert f.transform(texts, None, [], []).shape == (0, len(f.names))
+
+
+# --------------------------------------------------------------------------------------------
+# Fitting and scoring
+# --------------------------------------------------------------------------------------------
+
+
+def test_learned_scorer_ranks_held_out_pairs(lexical_scorer: LearnedPairScorer) -> None:
+    scores = lexical_scorer.score_pairs(TEST.text1.tolist(), TEST.text2.tolist())
+    assert scores.dtype == np.float32 and scores.shape == (len(TEST),)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert average_precision(TEST.label, scores) > 0.95
+    s = lexical_scorer
+    assert s.name == "learned" and s.model_name_ is None and s.embedding_dim_ is None
+    assert 0.0 < s.default_threshold <= 1.0 and s.default_threshold == s.threshold_
+    assert s.dev_metrics_["n_pairs"] == 48 and s.dev_metrics_["ap"] > 0.9
+    # the held-out threshold separates the held-out test pairs too
+    pred = scores >= s.threshold_
+    f1 = 2 * np.sum(pred & (TEST.label == 1)) / (pred.sum() + (TEST.label == 1).sum())
+    assert f1 > 0.85
+
+
+def test_learned_scorer_with_an_encoder(embedding_scorer: LearnedPairScorer) -> None:
+    enc = FakeEncoder()
+    s = embedding_scorer
+    assert s.model_name_ == "fake-words" and s.embedding_dim_ == 32
+    assert s.feature_names_[0] == "embedding_cosine"
+    scores = s.score_pairs(TEST.text1.tolist(), TEST.text2.tolist(), encoder=enc)
+    assert average_precision(TEST.label, scores) > 0.95
+    texts = TEST.text1.tolist()[:4]
+    with pytest.raises(ModelError, match="dim 16"):
+        s.score(texts, FakeEncoder(dim=16).encode(texts), np.array([0]), np.array([1]))
+    with pytest.raises(InputError, match="fake-words"):
+        s.score(texts, None, np.array([0]), np.array([1]))
+    with pytest.raises(ModelError, match="other-model"):
+        s.check_encoder(FakeEncoder(name="other-model"))
+
+
+# --------------------------------------------------------------------------------------------
+# Persistence
+# --------------------------------------------------------------------------------------------
+
+
+def test_save_load_round_trip(lexical_scorer, embedding_scorer, tmp_path: Path) -> None:
+    texts = TEST.text1.tolist() + TEST.text2.tolist()
+    left = np.arange(len(TEST))
+    right = left + len(TEST)
+    emb = FakeEncoder().encode(texts)
+    for scorer, embeddings in ((lexical_scorer, None), (embedding_scorer, emb)):
+        folder = tmp_path / scorer.model
+        scorer.save(folder)
+        assert is_scorer_folder(folder) and is_scorer_folder(str(folder))
+        loaded = LearnedPairScorer.load(folder)
+        np.testing.assert_array_equal(
+            loaded.score(texts, embeddings, left, right),
+            scorer.score(texts, embeddings, left, right),
+        )
+        assert loaded.threshold_ == scorer.threshold_
+        assert loaded.model_name_ == scorer.model_name_
+        manifest = json.loads((folder / MANIFEST).read_text())
+        assert manifest["features"] == scorer.feature_names_
+        assert manifest["model"] == scorer.model
+        assert manifest["training_size"] == len(TRAIN)
+        assert manifest["encoder"] == scorer.model_name_
+        assert set(manifest["dev_metrics"]) >= {"ap", "f1", "threshold"}
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging
+    assert not is_scorer_folder(tmp_path) and not is_scorer_folder("default")
+    with pytest.raises(ModelError, match="not a learned scorer folder"):
+        LearnedPairScorer.load(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Dedup with a learned scorer
+# --------------------------------------------------------------------------------------------
+
+COLLECTION = [
+    "Sony camera KX410 black",              # 0 group A
+    "sony KX410 camera black original",     # 1 group A
+    "SONY CAMERA KX410",                    # 2 group A
+    "Sony camera KX417 black",              # 3 hard negative of A
+    "Bosch drill PT220 blue",               # 4 group B
+    "Bosch PT220 drill blue free shipping",  # 5 group B
+    "Bosch drill PT290 blue",               # 6 hard negative of B
+    "Garmin watch MN555 silver",            # 7
+]
+GROUPS = {frozenset({"0", "1", "2"}), frozenset({"4", "5"})}
+
+
+def test_dedup_with_a_loaded_scorer(lexical_scorer, embedding_scorer, tmp_path: Path) -> None:
+    folder = tmp_path / "scorer"
+    lexical_scorer.save(folder)
+    for scorer in (LearnedPairScorer.load(folder), str(folder)):
+        dd = Deduplicator(None, scorer=scorer, cluster="agglomerative")
+        result = dd.deduplicate(COLLECTION)
+        assert {frozenset(g) for g in result.groups()} == GROUPS
+        assert result.threshold.source == "scorer"
+        assert result.threshold.value == pytest.approx(lexical_scorer.threshold_)
+        assert result.scorer == "learned"
+    # a user threshold still wins
+    result = Deduplicator(None, scorer=str(folder), threshold=0.999).deduplicate(COLLECTION)
+    assert result.threshold.source == "user"
+    # scored pairs through the same entry point as the evaluate command
+    pairs = Deduplicator(None, scorer=str(folder)).score_pairs(COLLECTION[:2], COLLECTION[1:3])
+    assert pairs.shape == (2,)
+
+    emb_folder = tmp_path / "scorer-emb"
+    embedding_scorer.save(emb_folder)
+    result = Deduplicator(FakeEncoder(), scorer=str(emb_folder)).deduplicate(COLLECTION)
+    assert {frozenset(g) for g in result.groups()} == GROUPS
+    with pytest.raises(InputError, match="trained with embeddings"):
+        Deduplicator(None, scorer=str(emb_folder)).deduplicate(COLLECTION)
+    with pytest.raises(ModelError, match="other-model"):
+        Deduplicator(FakeEncoder(name="other-model"), scorer=str(emb_folder)).deduplicate(
+            COLLECTION
+        )
+    with pytest.raises(InputError, match="unknown scorer"):
+        Deduplicator(None, scorer=str(tmp_path / "nothing")).deduplicate(COLLECTION)
+
+
+# --------------------------------------------------------------------------------------------
+# Training from a file, bad input
+# --------------------------------------------------------------------------------------------
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_train_pair_scorer_reports_both_scorers(tmp_path: Path) -> None:
+    data = _write(TRAIN, tmp_path / "pairs.csv")
+    report = train_pair_scorer(data, model_name=FakeEncoder(), classifier="logistic",
+                               output=tmp_path / "out")
+    assert report.n_pairs == len(TRAIN) and report.n_positive == 80 and report.n_dev == 48
+    assert report.model_name == "fake-words"
+    assert [name for name, _ in report.rows()][1] == "default (zero-shot)"
+    assert report.learned.ap > 0.9
+    assert report.cosine is not None
+    assert report.learned.threshold == report.scorer.threshold_
+    assert is_scorer_folder(tmp_path / "out")
+    assert json.dumps(report.as_dict())
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda f: f.assign(label=f.label.where(f.index != 7, 2)), r"row 8.*'2'|row 8.*\b2\b"),
+        (lambda f: f.assign(label=f.label.astype(object).where(f.index != 3, "maybe")),
+         "row 4.*'maybe'"),
+        (lambda f: f.assign(label=0), "every pair has label 0"),
+        (lambda f: f.head(12), "only 12 labelled pairs"),
+        (lambda f: pd.concat([f[f.label == 0], f[f.label == 1].head(3)]),
+         "only 3 pairs have label 1"),
+    ],
+    ids=["label-2", "label-text", "one-class", "too-few", "few-positives"],
+)
+def test_bad_training_input(tmp_path: Path, mutate, match: str) -> None:
+    data = _write(mutate(TRAIN.copy()), tmp_path / "pairs.csv")
+    with pytest.raises(InputError, match=match):
+        train_pair_scorer(data, model_name=None)
+
+
+def test_fit_names_a_bad_label() -> None:
+    labels = TRAIN.label.tolist()
+    labels[5] = 0.5
+    with pytest.raises(InputError, match="pair 5 is 0.5"):
+        LearnedPairScorer().fit(TRAIN.text1.tolist(), TRAIN.text2.tolist(), labels)
+    with pytest.raises(InputError, match="unknown classifier 'svm'"):
+        LearnedPairScorer(model="svm").fit(TRAIN.text1.tolist(), TRAIN.text2.tolist(),
+                                           TRAIN.label)
+
+
+# --------------------------------------------------------------------------------------------
+# CLI end to end
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_train_then_dedup(tmp_path: Path, capsys) -> None:
+    data = _write(TRAIN.rename(columns={"text1": "a", "text2": "b", "label": "dup"}),
+                  tmp_path / "pairs.csv")
+    scorer_dir = tmp_path / "scorer"
+    code = main(["train", "scorer", str(data), "--output", str(scorer_dir), "--model", "none",
+                 "--text1", "a", "--text2", "b", "--label", "dup", "--classifier", "gbdt"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "learned (gbdt)" in printed and "default (zero-shot)" in printed
+    assert is_scorer_folder(scorer_dir)
+
+    items = tmp_path / "items.csv"
+    pd.DataFrame({"sku": [f"s{i}" for i in range(len(COLLECTION))], "title": COLLECTION}).to_csv(
+        items, index=False
+    )
+    out = tmp_path / "out"
+    code = main(["dedup", str(items), "--text", "title", "--id", "sku", "--output", str(out),
+                 "--scorer", str(scorer_dir), "--model", "none", "--quiet"])
+    assert code == 0
+    clusters = pd.read_csv(out / "clusters.csv", dtype=str)
+    cluster_of = dict(zip(clusters["id"], clusters["cluster_id"]))
+    assert cluster_of["s0"] == cluster_of["s1"] == cluster_of["s2"]
+    assert cluster_of["s4"] == cluster_of["s5"]
+    assert len({cluster_of[s] for s in ("s0", "s3", "s4", "s6", "s7")}) == 5
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["threshold_source"] == "scorer" and summary["scorer"] == "learned"
+
+    # bad labels through the CLI: exit 2 with the value named, nothing written
+    bad = TRAIN.copy()
+    bad.loc[3, "label"] = 7
+    code = main(["train", "scorer", str(_write(bad, tmp_path / "bad.csv")), "--output",
+                 str(tmp_path / "never"), "--model", "none"])
+    assert code == 2
+    assert "'7'" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+    # the built-in scorers still work
+    assert main(["dedup", str(items), "--text", "title", "--output", str(tmp_path / "lex"),
+                 "--scorer", "lexical", "--model", "none", "--threshold", "0.5", "-q"]) == 0
