@@ -487,7 +487,10 @@ class Deduplicator:
             return ThresholdInfo(float(scorer_threshold), "scorer")
         from neardup.threshold import auto_threshold
 
-        choice = auto_threshold(scores, scorer=self._pair_scorer().name)
+        # single-linkage clustering chains, so its recorded constants (the guard band's centre)
+        # are higher than average linkage's; Leiden is closer to average linkage
+        linkage = "components" if self.cluster == "components" else "average"
+        choice = auto_threshold(scores, scorer=self._pair_scorer().name, linkage=linkage)
         return ThresholdInfo(float(choice.value), f"auto:{choice.method}", dict(choice.details))
 
     def _cluster(self, n: int, scored: Pairs, threshold: float) -> np.ndarray:
