@@ -87,3 +87,21 @@ def test_dedup_sample_with_default_model(tmp_path: Path, capsys) -> None:
     metrics = cluster_metrics(labels, clusters["cluster_id"].to_numpy())
     # the sample mixes OCR noise, abridgement and paraphrase in three languages
     assert metrics.row_f1 > 0.8
+
+
+def test_evaluate_retrieval_on_a_beir_folder(tmp_path: Path, capsys) -> None:
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    corpus = [
+        {"_id": "d1", "title": "Cats", "text": "Cats are small domesticated felines."},
+        {"_id": "d2", "title": "Rates", "text": "The central bank raised interest rates."},
+        {"_id": "d3", "title": "Rain", "text": "Heavy rain flooded the northern districts."},
+    ]
+    queries = [{"_id": "q1", "text": "interest rate decision"}, {"_id": "q2", "text": "flooding"}]
+    (beir / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in corpus) + "\n")
+    (beir / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td3\t1\n")
+    assert run("evaluate", beir, "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["task"] == "retrieval"
+    assert report["metrics"]["ndcg@10"] == pytest.approx(1.0)
