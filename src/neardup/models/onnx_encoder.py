@@ -29,7 +29,7 @@ import numpy as np
 
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
-from neardup.models.texts import check_kind, check_texts
+from neardup.models.texts import check_kind, check_texts, prompt_name_for
 
 MANIFEST_FILE = "neardup_onnx.json"
 MANIFEST_FORMAT = "neardup-onnx"
@@ -42,13 +42,6 @@ TOKENIZER_FILE = "tokenizer.json"
 Backend = Literal["onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("onnx", "onnx-int8")
 POOLING_MODES = ("mean", "cls")
-
-# Prompt names that sentence-transformers models use for each kind, most specific first
-# (the same rule as SentenceTransformerEncoder).
-_PROMPT_NAMES: dict[str, tuple[str, ...]] = {
-    "query": ("query",),
-    "passage": ("passage", "document"),
-}
 
 _ONNX_FEATURE = "The ONNX encoder"
 
@@ -256,10 +249,7 @@ class OnnxEncoder:
         return self.folder / self.manifest.files.get(backend, default)
 
     def prompt_name(self, kind: TextKind) -> str | None:
-        for candidate in _PROMPT_NAMES[kind]:
-            if candidate in self.prompts:
-                return candidate
-        return None
+        return prompt_name_for(self.prompts, kind)
 
     def encode(
         self,

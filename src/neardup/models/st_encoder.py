@@ -12,16 +12,10 @@ import numpy as np
 
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
-from neardup.models.texts import check_kind, check_texts
+from neardup.models.texts import check_kind, check_texts, prompt_name_for
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-# Prompt names that sentence-transformers models use for each kind, most specific first.
-_PROMPT_NAMES: dict[str, tuple[str, ...]] = {
-    "query": ("query",),
-    "passage": ("passage", "document"),
-}
 
 
 def resolve_device(device: str | None) -> str:
@@ -68,10 +62,7 @@ class SentenceTransformerEncoder:
         return cls(model, name)
 
     def prompt_name(self, kind: TextKind) -> str | None:
-        for candidate in _PROMPT_NAMES[kind]:
-            if candidate in self.prompts:
-                return candidate
-        return None
+        return prompt_name_for(self.prompts, kind)
 
     def encode(
         self,

@@ -8,6 +8,20 @@ from neardup.errors import InputError
 
 KINDS = ("query", "passage")
 
+# Prompt names that sentence-transformers models use for each kind, most specific first.
+PROMPT_NAMES: dict[str, tuple[str, ...]] = {
+    "query": ("query",),
+    "passage": ("passage", "document"),
+}
+
+
+def prompt_name_for(prompts: dict[str, str], kind: str) -> str | None:
+    """The model's prompt name for ``kind`` ("passage" falls back to "document"), or None."""
+    for candidate in PROMPT_NAMES[kind]:
+        if candidate in prompts:
+            return candidate
+    return None
+
 
 def check_kind(kind: str) -> None:
     if kind not in KINDS:
