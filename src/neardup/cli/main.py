@@ -464,7 +464,11 @@ def evaluate(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in report.metrics.items():
-        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+        is_count = name.split("@")[0].startswith(("n_", "pair_tp", "pair_fp", "pair_fn"))
+        shown = str(int(value)) if is_count else (
+            f"{value:.4f}" if isinstance(value, float) else str(value)
+        )
+        table.add_row(name, shown)
     out.print(table)
     if report.best_threshold is not None:
         out.print(
