@@ -190,6 +190,14 @@ class _Collapsed:
     empty_rows: list[int]
     sources: np.ndarray | None = None  # source code per distinct text, when linking across
 
+    def first_rows(self) -> np.ndarray:
+        """The first input row of each distinct text (int64, one per text)."""
+        out = np.full(len(self.texts), -1, dtype=np.int64)
+        rows = np.flatnonzero(self.row_to_unique >= 0)
+        uniques, first = np.unique(self.row_to_unique[rows], return_index=True)
+        out[uniques] = rows[first]
+        return out
+
 
 def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Collapsed:
     keys: dict[str, list[int]] = {}
@@ -637,10 +645,7 @@ class Deduplicator:
 
         # linked pairs between distinct texts, expanded to the first row of each text, plus
         # star edges from that row to its exact copies
-        first_row = np.full(len(collapsed.texts), -1, dtype=np.int64)
-        for row in range(n - 1, -1, -1):
-            if r2u[row] >= 0:
-                first_row[r2u[row]] = row
+        first_row = collapsed.first_rows()
         linked = scored.select(
             (scored.score >= threshold.value) & (unique_labels[scored.left] == unique_labels[scored.right])
         ) if len(scored) else scored
@@ -734,7 +739,11 @@ class Deduplicator:
                     right_parts.append(cols[ok] + nt)
             if "lexical-knn" in sources or "minhash" in sources or embeddings is None:
                 with timer.stage("candidates:lexical-knn"):
-                    rows, cols = cand.lexical_cross_knn(test_c.texts, train_c.texts, k=k)
+                    # the TF-IDF over test + train texts is the scorer's own; fit it once
+                    matrix = scorer.matrix(combined) if hasattr(scorer, "matrix") else None
+                    rows, cols = cand.lexical_cross_knn(
+                        test_c.texts, train_c.texts, k=k, matrix=matrix
+                    )
                     left_parts.append(rows)
                     right_parts.append(cols + nt)
         if left_parts:
@@ -766,11 +775,7 @@ class Deduplicator:
                     best_train[u], best_score[u] = hit, 1.0
             leaked_u = (best_train >= 0) & (best_score >= threshold.value)
             # map uniques back to rows; a train unique maps to its first row
-            train_first = np.full(nr, -1, dtype=np.int64)
-            for row in range(len(train_texts) - 1, -1, -1):
-                u = train_c.row_to_unique[row]
-                if u >= 0:
-                    train_first[u] = row
+            train_first = train_c.first_rows()
             r2u = test_c.row_to_unique
             is_leaked = np.zeros(len(test_texts), dtype=bool)
             match_train = np.full(len(test_texts), -1, dtype=np.int64)

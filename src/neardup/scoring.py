@@ -232,6 +232,27 @@ def digit_tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in _TOKEN.findall(normalize(text)) if _DIGIT.search(t))
 
 
+def _digit_jaccard(
+    texts: Sequence[str],
+    left: np.ndarray | Sequence[int],
+    right: np.ndarray | Sequence[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: Jaccard of digit-bearing token sets (0 when both empty) and how many of the two
+    texts have such tokens (0, 1 or 2)."""
+    left = _as_index(left, "left")
+    right = _as_index(right, "right")
+    _check_pairs(len(texts), left, right)
+    toks = [digit_tokens(t) for t in texts]
+    jaccard = np.zeros(left.shape[0], dtype=np.float32)
+    n_sides = np.zeros(left.shape[0], dtype=np.int8)
+    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
+        a, b = toks[i], toks[j]
+        n_sides[k] = bool(a) + bool(b)
+        if a or b:
+            jaccard[k] = len(a & b) / len(a | b)
+    return jaccard, n_sides
+
+
 def number_agreement(
     texts: Sequence[str],
     left: np.ndarray | Sequence[int],
@@ -242,18 +263,9 @@ def number_agreement(
     1.0 when neither text has a digit-bearing token (no evidence either way), 0.0 when exactly
     one has some, else ``|A ∩ B| / |A ∪ B|``.
     """
-    left = _as_index(left, "left")
-    right = _as_index(right, "right")
-    _check_pairs(len(texts), left, right)
-    toks = [digit_tokens(t) for t in texts]
-    out = np.empty(left.shape[0], dtype=np.float32)
-    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
-        a, b = toks[i], toks[j]
-        if not a and not b:
-            out[k] = 1.0
-        else:
-            out[k] = len(a & b) / len(a | b)
-    return out
+    jaccard, n_sides = _digit_jaccard(texts, left, right)
+    # no digit-bearing token on either side: no evidence either way
+    return np.where(n_sides == 0, np.float32(1.0), jaccard).astype(np.float32)
 
 
 def number_disagreement(
@@ -267,16 +279,8 @@ def number_disagreement(
     on one side only is not evidence of a different item: titles often omit sizes). Used as a
     penalty by :class:`DefaultPairScorer`; it also helps STS (numbers change meaning there too).
     """
-    left = _as_index(left, "left")
-    right = _as_index(right, "right")
-    _check_pairs(len(texts), left, right)
-    toks = [digit_tokens(t) for t in texts]
-    out = np.zeros(left.shape[0], dtype=np.float32)
-    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
-        a, b = toks[i], toks[j]
-        if a and b:
-            out[k] = 1.0 - len(a & b) / len(a | b)
-    return out
+    jaccard, n_sides = _digit_jaccard(texts, left, right)
+    return np.where(n_sides == 2, 1.0 - jaccard, np.float32(0.0)).astype(np.float32)
 
 
 @runtime_checkable

@@ -48,9 +48,14 @@ def lexical_cross_knn(
     *,
     k: int = 20,
     block_size: int = 1024,
+    matrix: sp.csr_matrix | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row pairs ``(query_row, base_row)``: each query's ``k`` most similar base texts."""
-    matrix = char_tfidf(list(queries) + list(base))
+    """Row pairs ``(query_row, base_row)``: each query's ``k`` most similar base texts.
+
+    ``matrix``: TF-IDF rows of ``queries + base`` (in that order) already fitted, to reuse.
+    """
+    if matrix is None:
+        matrix = char_tfidf(list(queries) + list(base))
     q, b = matrix[: len(queries)], matrix[len(queries) :]
     bt = b.T.tocsc()
     rows_out, cols_out = [], []

@@ -110,9 +110,9 @@ def _pairs(path: Path, dd, c1: str, c2: str, cl: str) -> EvaluationReport:
 
 
 def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
-    if scores.size == 0:
-        return np.array([auto]) if np.isfinite(auto) else np.zeros(0)
-    grid = np.quantile(scores, np.linspace(0.02, 0.995, n))
+    from neardup.evaluate.thresholds import threshold_grid
+
+    grid = np.asarray(threshold_grid(scores, n), dtype=np.float64) if scores.size else np.zeros(0)
     if np.isfinite(auto):
         grid = np.append(grid, auto)
     grid = np.unique(np.round(grid, 4))
