@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import zlib
-from typing import Sequence
 
 import numpy as np
 import pytest
@@ -12,23 +10,11 @@ import pytest
 from neardup.dedup import Deduplicator
 from neardup.errors import InputError
 
+from fakes import TrigramEncoder
 
-class HashedTrigramEncoder:
-    """Deterministic stand-in for a bi-encoder: hashed character trigrams, L2-normalised."""
 
-    name = "fake-trigram"
-    dim = 128
-    prompts: dict[str, str] = {}
-
-    def encode(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 64,
-               show_progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            padded = f"  {text.lower()} "
-            for j in range(len(padded) - 2):
-                out[row, zlib.crc32(padded[j : j + 3].encode()) % self.dim] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.divide(out, norms, out=out, where=norms > 0)
+def HashedTrigramEncoder() -> TrigramEncoder:  # noqa: N802 - reads like the class it builds
+    return TrigramEncoder(dim=128)
 
 
 TEXTS = [
