@@ -23,3 +23,13 @@ def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEARDUP_CACHE", str(root))
         yield root
+
+
+@pytest.fixture(scope="session")
+def tiny_st_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT sentence-transformers folder (see tests/tiny_models.py); tests that train
+    copy it first, so the session's copy stays untouched."""
+    pytest.importorskip("sentence_transformers")
+    from tiny_models import make_tiny_st_model
+
+    return make_tiny_st_model(tmp_path_factory.mktemp("tiny-st") / "model")
