@@ -20,7 +20,8 @@ _EXTRA_WORDS = (
 def make_tiny_st_model(path: Path, texts: Iterable[str] = (), *, seed: int = 0) -> Path:
     """Write a tiny BERT sentence-transformers folder at `path` and return it."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
     from tokenizers.models import WordPiece
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast

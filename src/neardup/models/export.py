@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -514,3 +514,58 @@ __all__ = [
     "int8_settings",
     "quantize_int8",
 ]
+
+
+# Probe texts for :func:`check_export`: short and long, Latin and Cyrillic, digits, so a broken
+# tokenizer or a badly quantised layer shows up as a low cosine.
+PROBE_TEXTS = (
+    "Apple iPhone 13 128GB midnight, unlocked",
+    "Central bank raises interest rates by 0.5 percentage points amid inflation fears",
+    "Центробанк повысил ключевую ставку до 16%",
+    "Sepatu lari pria ukuran 42 warna hitam",
+    "a",
+    "The quick brown fox jumps over the lazy dog. " * 12,
+)
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """How closely an exported ONNX folder reproduces the torch model it came from."""
+
+    folder: Path
+    graph: str  # "model.onnx" or "model_int8.onnx"
+    n_texts: int
+    min_cosine: float
+    mean_cosine: float
+
+
+def check_export(
+    model: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
+    int8: bool = False,
+    texts: Sequence[str] = PROBE_TEXTS,
+) -> ExportCheck:
+    """Encode ``texts`` with the torch model and with the exported graph; report cosines.
+
+    Both sides use the same prompt (the model's ``passage`` prompt, if any), so the numbers
+    measure the export, not prompting.
+    """
+    import numpy as np
+
+    from neardup.models.loader import load_encoder
+    from neardup.models.onnx_encoder import OnnxEncoder
+
+    source, _ = resolve_source(model)
+    torch_encoder = load_encoder(str(source))
+    onnx_encoder = OnnxEncoder(folder, backend="onnx-int8" if int8 else "onnx")
+    a = torch_encoder.encode(list(texts), kind="passage")
+    b = onnx_encoder.encode(list(texts), kind="passage")
+    cos = np.sum(a * b, axis=1)
+    return ExportCheck(
+        folder=Path(folder),
+        graph="model_int8.onnx" if int8 else "model.onnx",
+        n_texts=len(texts),
+        min_cosine=float(cos.min()),
+        mean_cosine=float(cos.mean()),
+    )
