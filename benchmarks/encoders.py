@@ -1,11 +1,13 @@
-"""Speed and fidelity of the encoder backends: torch fp32 vs ONNX fp32 vs ONNX int8.
+"""Speed and fidelity of the encoder backends: torch fp32 vs ONNX fp32 / int8 vs static.
 
     .venv/bin/python benchmarks/encoders.py [--model multilingual-e5-small] [--threads N]
-        [--data ../shared/data] [--onnx-folder DIR] [--no-sts]
+        [--data ../shared/data] [--onnx-folder DIR] [--no-sts] [--no-static]
 
 Prints a Markdown table: backend, texts/s, speed-up vs torch, min / mean cosine of each
-backend's vectors to the torch fp32 vectors, and Spearman x100 on stsb-multi-mt ru / en test
-(headerless ``s1,s2,score``) when ``<data>/stsb-multi-mt`` exists (skipped otherwise).
+backend's vectors to the torch fp32 vectors, Spearman x100 on stsb-multi-mt ru / en test
+(headerless ``s1,s2,score``) when ``<data>/stsb-multi-mt`` exists, and average precision on
+paraphraser-ru (all 7,227 pairs; classes 0 and 1 positive, -1 negative) when
+``<data>/paraphraser-ru`` exists; each is skipped with a message otherwise.
 
 Protocol.
 * Throughput: 512 short sentences (the first sentences of stsb-multi-mt ru and en test when
@@ -20,6 +22,11 @@ Protocol.
   below the table as a held-out check when the data is there.
 * The ONNX folders come from ``load_encoder("<model>@onnx")`` / ``"@onnx-int8"`` (exported into
   the neardup cache on first use), or from ``--onnx-folder``.
+* Static: ``load_encoder("<model>@static")``, distilled into the neardup cache on first use
+  (model2vec defaults: all vocabulary tokens, PCA to 256, SIF weights); the distillation time
+  recorded in its manifest is printed. Its vectors live in another space (PCA'd, other size),
+  so cosines to torch are not defined for it ("–"): its loss shows in Spearman and AP.
+* AP: cosine of the "passage" vectors of each pair, like Spearman.
 """
 
 from __future__ import annotations
@@ -196,6 +203,35 @@ def sts_spearman(encoder: Any, data: Path) -> dict[str, tuple[float, np.ndarray]
     return out
 
 
+def read_paraphraser(data: Path) -> tuple[list[str], list[str], np.ndarray] | None:
+    """paraphraser-ru pairs with 0/1 labels (loose and strict paraphrases positive)."""
+    import xml.etree.ElementTree as ET
+
+    path = data / "paraphraser-ru" / "paraphrases_train.xml"
+    if not path.is_file():
+        return None
+    # The XML declaration says 'UTF8', which ElementTree rejects: drop that line.
+    root = ET.fromstring(path.read_text(encoding="utf-8").split("\n", 1)[1])
+    left, right, labels = [], [], []
+    for pair in root.iter("paraphrase"):
+        values = {v.get("name"): v.text or "" for v in pair.iter("value")}
+        left.append(values["text_1"])
+        right.append(values["text_2"])
+        labels.append(int(int(values["class"]) >= 0))
+    return left, right, np.asarray(labels)
+
+
+def paraphraser_ap(
+    encoder: Any, pairs: tuple[list[str], list[str], np.ndarray]
+) -> float:
+    from neardup.evaluate.metrics import average_precision
+
+    left, right, labels = pairs
+    vectors = encoder.encode(left + right, batch_size=32)
+    a, b = vectors[: len(left)], vectors[len(left) :]
+    return float(average_precision(labels, (a * b).sum(1)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="multilingual-e5-small")
@@ -206,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=512, help="texts for the throughput run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-sts", action="store_true", help="skip the Spearman columns")
+    parser.add_argument("--no-ap", action="store_true", help="skip the paraphraser-ru AP column")
+    parser.add_argument("--no-static", action="store_true", help="skip the static row")
     args = parser.parse_args(argv)
 
     from neardup.models import load_encoder
@@ -220,12 +258,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     has_sts = not args.no_sts and (data / "stsb-multi-mt").is_dir()
     if not args.no_sts and not has_sts:
         print(f"(no {data / 'stsb-multi-mt'}: Spearman columns skipped)", file=sys.stderr)
+    para = None if args.no_ap else read_paraphraser(data)
+    if not args.no_ap and para is None:
+        print(f"(no {data / 'paraphraser-ru'}: AP column skipped)", file=sys.stderr)
 
     encoders: list[tuple[str, Any]] = [("torch fp32", load_encoder(args.model, device="cpu"))]
     for backend, label in (("onnx", "onnx fp32"), ("onnx-int8", "onnx int8")):
         folder = args.onnx_folder or cached_onnx_folder(args.model, int8=backend == "onnx-int8")
         encoder = OnnxEncoder(folder, backend=backend, threads=threads)  # type: ignore[arg-type]
         encoders.append((label, encoder))
+    distill_note = ""
+    if not args.no_static:
+        from neardup.models.static import read_manifest
+
+        start = time.perf_counter()
+        static = load_encoder(f"{args.model}@static")
+        manifest = read_manifest(static.folder)  # type: ignore[attr-defined]
+        encoders.append(("static (model2vec)", static))
+        distill_note = (
+            f"static: {manifest.get('vocab_size')} tokens x {static.dim} dims, distilled in "
+            f"{manifest.get('distill_seconds', float('nan')):.0f}s on "
+            f"{manifest.get('device', '?')} (loaded in {time.perf_counter() - start:.1f}s "
+            f"this run)"
+        )
 
     fidelity = fidelity_texts(data)
     fast = speed_texts(data, args.n)
@@ -237,19 +292,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     speeds = throughput([e for _, e in encoders], fast, args.batch_size, args.repeats)
     for (label, encoder), speed in zip(encoders, speeds):
         print(f"measuring fidelity of {label} ...", file=sys.stderr)
-        vectors = encode_both(encoder, fidelity)
-        if reference is None:
-            reference = vectors
-        cos = (vectors * reference).sum(1)
+        # Static vectors are another space (PCA'd, another size): no cosine to torch.
+        same_space = encoder.dim == encoders[0][1].dim and not label.startswith("static")
+        cos = None
+        if same_space:
+            vectors = encode_both(encoder, fidelity)
+            if reference is None:
+                reference = vectors
+            cos = (vectors * reference).sum(1)
         sts = sts_spearman(encoder, data) if has_sts else {}
         for lang, (_, v) in sts.items():
             if lang not in sts_reference:
                 sts_reference[lang] = v
-            else:
+            elif same_space:
                 c = (v * sts_reference[lang]).sum(1)
                 held_out.append(f"{label} stsb-{lang}-test ({len(c)} sentences): "
                                 f"min {c.min():.5f}, mean {c.mean():.5f}")
-        rows.append((label, speed, cos, sts))
+        ap = paraphraser_ap(encoder, para) if para is not None else None
+        rows.append((label, speed, cos, sts, ap))
 
     base = rows[0][1]
     header = "| backend | texts/s | speed-up vs torch | min cos vs torch | mean cos vs torch |"
@@ -257,19 +317,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if has_sts:
         header += " Spearman ru | Spearman en |"
         rule += "---|---|"
+    if para is not None:
+        header += " AP paraphraser-ru |"
+        rule += "---|"
     print(f"\n{args.model}, {len(fast)} sentences, batch {args.batch_size}, {threads} threads; "
           f"cosines over {len(fidelity)} texts x 2 prompts\n")
     print(header)
     print(rule)
-    for label, speed, cos, sts in rows:
-        line = (
-            f"| {label} | {speed:.0f} | {speed / base:.2f}x | {cos.min():.5f} "
-            f"| {cos.mean():.5f} |"
-        )
+    for label, speed, cos, sts, ap in rows:
+        cosines = f"{cos.min():.5f} | {cos.mean():.5f}" if cos is not None else "– | –"
+        line = f"| {label} | {speed:.0f} | {speed / base:.2f}x | {cosines} |"
         if has_sts:
             line += "".join(f" {sts[lang][0]:.2f} |" if lang in sts else " – |"
                             for lang in ("ru", "en"))
+        if para is not None:
+            line += f" {ap:.4f} |"
         print(line)
+    if distill_note:
+        print(f"\n{distill_note}")
     if held_out:
         print("\nHeld-out cosines vs torch:")
         for line in held_out:

@@ -215,3 +215,27 @@ def test_default_scorer_without_a_recorded_range_spreads_scores() -> None:
     # with e5's range every cosine of this toy model is below 0.82 except the near-copy
     assert adaptive[0] == pytest.approx(fixed[0], abs=0.05)
     assert adaptive[1:].max() > fixed[1:].max()
+
+
+def test_calibrated_cosine_range_maps_the_trained_threshold_where_the_base_one_went() -> None:
+    from neardup.scoring import E5_COSINE_RANGE, calibrate_cosine_range
+
+    lo, hi = calibrate_cosine_range(E5_COSINE_RANGE, base_threshold=0.91, trained_threshold=0.55)
+    assert hi == 1.0
+    # e5's 0.91 sits at (0.91 - 0.82) / 0.18 = 0.5 of its range; the trained 0.55 must too
+    assert (0.55 - lo) / (hi - lo) == pytest.approx(0.5)
+    assert calibrate_cosine_range(None, 0.91, 0.55) is None
+    assert calibrate_cosine_range(E5_COSINE_RANGE, 0.5, 0.55) is None  # base below its range
+
+
+def test_trained_folder_carries_its_cosine_range(tmp_path) -> None:
+    import json
+
+    from neardup.scoring import cosine_range_for
+
+    (tmp_path / "neardup_training.json").write_text(json.dumps({"cosine_range": [0.3, 1.0]}))
+    assert cosine_range_for(str(tmp_path)) == (0.3, 1.0)
+    (tmp_path / "neardup_training.json").write_text(json.dumps({"cosine_range": None}))
+    assert cosine_range_for(str(tmp_path)) is None
+    assert cosine_range_for(str(tmp_path / "missing")) is None
+    assert cosine_range_for("multilingual-e5-small") == (0.82, 1.0)

@@ -23,24 +23,26 @@ import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Literal
 
 import numpy as np
 import pandas as pd
 
 from neardup.errors import InputError
 from neardup.models.base import Encoder
+from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks and train use it
 from neardup.pairs import Pairs
+from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
 from neardup.text import normalize
+
+if TYPE_CHECKING:
+    from neardup.rerank import Reranker, RerankStats
 
 ClusterMethod = Literal["components", "leiden", "agglomerative"]
 RepresentativeStrategy = Literal["first", "longest", "central"]
 CandidateSource = Literal["knn", "minhash", "lexical-knn"]
 
-# Comparing texts with each other is a symmetric task; e5 is trained with its "query: " prompt
-# on both sides for those (and scores 1-2 Spearman points higher on STS with it than with
-# "passage: "). Models without prompts ignore the kind.
-SYMMETRIC_KIND = "query"
 
 CLUSTER_METHODS: tuple[str, ...] = ("components", "leiden", "agglomerative")
 CANDIDATE_SOURCES: tuple[str, ...] = ("knn", "minhash", "lexical-knn")
@@ -57,8 +59,9 @@ SCORERS: tuple[str, ...] = ("default", "lexical", "embedding")
 
 @dataclass(frozen=True)
 class ThresholdInfo:
-    """The link threshold used and where it came from ("user", "auto:<method>", "preset" or
-    "scorer": the held-out F1-best threshold a learned scorer carries)."""
+    """The link threshold used and where it came from ("user", "auto:<method>", "preset",
+    "scorer": the held-out F1-best threshold a learned scorer carries, or "reranker": the one a
+    trained re-ranker carries)."""
 
     value: float
     source: str
@@ -80,6 +83,9 @@ class DedupResult:
     model: str | None
     scorer: str
     cluster_method: str
+    # set when a re-ranker re-scored the candidates: then ``pairs`` scores and ``threshold`` are
+    # the re-ranker's, and ``timings["rerank"]`` its time
+    rerank: "RerankStats | None" = None
 
     @property
     def n_rows(self) -> int:
@@ -146,6 +152,7 @@ class LeakResult:
     empty_rows: list[int]
     model: str | None
     scorer: str
+    rerank: "RerankStats | None" = None  # set when a re-ranker re-scored the candidates
 
     @property
     def n_leaked(self) -> int:
@@ -237,6 +244,7 @@ class CandidateGraph:
     timings: dict[str, float]
     model: str | None
     scorer: str
+    rerank: "RerankStats | None" = None  # set when ``scored`` holds re-ranker scores
 
 
 def _row_labels(collapsed: _Collapsed, unique_labels: np.ndarray) -> np.ndarray:
@@ -328,6 +336,25 @@ class Deduplicator:
             ``"central"`` (highest summed link score within its group).
         batch_size: encoding batch size.
         show_progress: progress bars for the long stages.
+        embedding_store: ``"memory"`` or ``"disk"``: where the embeddings of the distinct
+            texts are kept while deduplicating (``"disk"``: a temporary memory-mapped file in
+            ``embedding_dir``, written chunk by chunk; see :mod:`neardup.store`).
+        embedding_dtype: ``"float32"`` or ``"float16"`` (half the memory; cosines move by
+            ~1e-3, so results may differ slightly from float32).
+        embedding_dir: folder of the disk store's temporary file (default: the system's).
+        rerank: a folder trained by ``neardup train cross-encoder`` or a
+            :class:`~neardup.rerank.Reranker`. The candidates that pass a loose pre-filter
+            (``rerank_floor``, ``rerank_top_k``, ``rerank_max_pairs``) are re-scored with it and
+            linked on its scores; the others are not linked. Clustering stays as configured.
+        rerank_threshold: link threshold on the re-ranker's scores; default: the one it was
+            calibrated to on dev pairs. (``threshold`` must then stay ``"auto"``: it is a
+            threshold on first-stage scores.)
+        rerank_floor: first-stage score from which every candidate is re-ranked (see
+            :data:`neardup.rerank.DEFAULT_FLOOR`: suits the default and lexical scorers).
+        rerank_top_k: each text's best-scoring candidates re-ranked whatever their score.
+        rerank_max_pairs: at most this many pairs are re-ranked (the highest-scoring first);
+            the rest are counted in ``result.rerank.n_over_limit``, warned about, and not linked.
+        rerank_batch_size: pairs per re-ranker batch.
     """
 
     def __init__(
@@ -344,6 +371,15 @@ class Deduplicator:
         representative: str = "first",
         batch_size: int = 64,
         show_progress: bool = False,
+        embedding_store: str = "memory",
+        embedding_dtype: str = "float32",
+        embedding_dir: str | None = None,
+        rerank: "str | Path | Reranker | None" = None,
+        rerank_threshold: float | None = None,
+        rerank_floor: float = DEFAULT_FLOOR,
+        rerank_top_k: int = DEFAULT_TOP_K,
+        rerank_max_pairs: int | None = None,
+        rerank_batch_size: int = 32,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -356,6 +392,15 @@ class Deduplicator:
         self.representative = representative
         self.batch_size = batch_size
         self.show_progress = show_progress
+        self.embedding_store = embedding_store
+        self.embedding_dtype = embedding_dtype
+        self.embedding_dir = embedding_dir
+        self.rerank = rerank
+        self.rerank_threshold = rerank_threshold
+        self.rerank_floor = rerank_floor
+        self.rerank_top_k = rerank_top_k
+        self.rerank_max_pairs = rerank_max_pairs
+        self.rerank_batch_size = rerank_batch_size
 
     # -- configuration checks ---------------------------------------------------------------
 
@@ -395,6 +440,60 @@ class Deduplicator:
             # without a model the default falls back to lexical; "embedding" cannot
             if self.scorer == "embedding":
                 raise InputError("scorer 'embedding' needs a model; give --model or use 'lexical'")
+        if self.rerank is not None:
+            self._validate_rerank()
+        from neardup.store import STORE_DTYPES, STORE_KINDS
+
+        if self.embedding_store not in STORE_KINDS or self.embedding_dtype not in STORE_DTYPES:
+            raise InputError(
+                f"embedding_store must be one of {', '.join(STORE_KINDS)} and embedding_dtype "
+                f"one of {', '.join(STORE_DTYPES)}; got {self.embedding_store!r}, "
+                f"{self.embedding_dtype!r}"
+            )
+
+    def _embed(self, encoder: Encoder, texts: list[str]) -> np.ndarray:
+        """Embeddings of the distinct texts, in memory or in a disk store (neardup.store)."""
+        if self.embedding_store == "memory" and self.embedding_dtype == "float32":
+            return encoder.encode(
+                texts, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
+                show_progress=self.show_progress,
+            )
+        from neardup.store import encode_to_store
+
+        return encode_to_store(
+            encoder, texts, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
+            store=self.embedding_store, dtype=self.embedding_dtype,  # type: ignore[arg-type]
+            directory=self.embedding_dir, show_progress=self.show_progress,
+        ).vectors
+
+    def _validate_rerank(self) -> None:
+        from neardup.rerank import is_reranker_folder
+        from neardup.rerank.pipeline import check_rerank_options
+
+        if isinstance(self.rerank, (str, Path)):
+            if not is_reranker_folder(self.rerank):
+                raise InputError(
+                    f"rerank {str(self.rerank)!r} is not a re-ranker folder (a folder with "
+                    "neardup_reranker.json); train one with `neardup train cross-encoder PAIRS "
+                    "--output FOLDER`"
+                )
+        elif not callable(getattr(self.rerank, "score", None)):
+            raise InputError(
+                f"rerank must be a re-ranker folder or an object with score(texts_a, texts_b), "
+                f"got {type(self.rerank).__name__}"
+            )
+        if self.threshold != "auto":
+            raise InputError(
+                "with a re-ranker the link threshold applies to its scores: give it as "
+                "rerank_threshold (--rerank-threshold) and leave threshold at 'auto' (the "
+                "first-stage pre-filter is rerank_floor / --rerank-floor)"
+            )
+        t = self.rerank_threshold
+        if t is not None and not (0.0 < float(t) <= 1.0):
+            raise InputError(f"rerank threshold must lie in (0, 1], got {t}")
+        check_rerank_options(float(self.rerank_floor), int(self.rerank_top_k), self.rerank_max_pairs)
+        if self.rerank_batch_size < 1:
+            raise InputError(f"rerank batch size must be at least 1, got {self.rerank_batch_size}")
 
     def _candidate_sources(self) -> tuple[str, ...]:
         if self.candidates is not None:
@@ -449,6 +548,33 @@ class Deduplicator:
         self._scorer_cache = (self.scorer, scorer)
         return scorer
 
+    def _reranker(self) -> "Reranker":
+        """The re-ranker given, or the one saved in the folder given (loaded once)."""
+        if not isinstance(self.rerank, (str, Path)):
+            assert self.rerank is not None
+            return self.rerank
+        cached = getattr(self, "_reranker_cache", None)
+        if cached is not None and cached[0] == self.rerank:
+            return cached[1]
+        from neardup.rerank import load_reranker
+
+        reranker = load_reranker(self.rerank)
+        self._reranker_cache = (self.rerank, reranker)
+        return reranker
+
+    def _rerank_stage(
+        self, texts: list[str], pairs: Pairs, timer: _Timer
+    ) -> tuple[Pairs, "RerankStats"]:
+        from neardup.rerank import rerank_pairs
+
+        with timer.stage("rerank"):  # loading the model counts: it is part of the cost
+            reranker = self._reranker()
+            return rerank_pairs(
+                texts, pairs, reranker, floor=float(self.rerank_floor),
+                top_k=int(self.rerank_top_k), max_pairs=self.rerank_max_pairs,
+                batch_size=self.rerank_batch_size, show_progress=self.show_progress,
+            )
+
     def _model_name(self, encoder: Encoder | None) -> str | None:
         return None if encoder is None else encoder.name
 
@@ -487,6 +613,17 @@ class Deduplicator:
         return found
 
     def _choose_threshold(self, scores: np.ndarray) -> ThresholdInfo:
+        if self.rerank is not None:
+            if self.rerank_threshold is not None:
+                return ThresholdInfo(float(self.rerank_threshold), "user")
+            calibrated = self._reranker().default_threshold
+            if calibrated is None:
+                raise InputError(
+                    f"the re-ranker {self._reranker().name!r} carries no calibrated threshold; "
+                    "give rerank_threshold (--rerank-threshold)"
+                )
+            # a threshold <= 0 would link every re-ranked pair; clustering needs > 0
+            return ThresholdInfo(max(float(calibrated), 1e-6), "reranker")
         if self.threshold != "auto":
             return ThresholdInfo(float(self.threshold), "user")
         # a learned scorer carries the threshold it was tuned to on held-out labelled pairs
@@ -536,12 +673,7 @@ class Deduplicator:
         embeddings = None
         if encoder is not None:
             with timer.stage("encode"):
-                embeddings = encoder.encode(
-                    uniques,
-                    kind=SYMMETRIC_KIND,
-                    batch_size=self.batch_size,
-                    show_progress=self.show_progress,
-                )
+                embeddings = self._embed(encoder, uniques)
         if len(uniques) > 1:
             candidates = self._find_candidates(uniques, embeddings, timer, scorer)
             if collapsed.sources is not None:
@@ -552,10 +684,13 @@ class Deduplicator:
                 scored = candidates.with_scores(scores)
         else:
             scored = Pairs.empty()
+        rerank = None
+        if self.rerank is not None:
+            scored, rerank = self._rerank_stage(uniques, scored, timer)
         model = encoder.name if encoder is not None else (
             self.model if isinstance(self.model, str) else None
         )
-        return CandidateGraph(texts, collapsed, scored, timer.timings, model, scorer.name)
+        return CandidateGraph(texts, collapsed, scored, timer.timings, model, scorer.name, rerank)
 
     def cluster_graph(self, graph: "CandidateGraph", threshold: float) -> np.ndarray:
         """Cluster labels per input row (canonical numbering) when linking at ``threshold``."""
@@ -584,7 +719,7 @@ class Deduplicator:
         ids = _check_ids(ids, len(texts), "texts")
         graph = self.candidate_graph(texts, sources=sources)
         timer = _Timer()
-        if len(graph.scored):
+        if len(graph.scored) or self.rerank is not None:
             threshold = self._choose_threshold(graph.scored.score)
         elif self.threshold != "auto":
             threshold = ThresholdInfo(float(self.threshold), "user")
@@ -603,6 +738,7 @@ class Deduplicator:
         result.timings = {**graph.timings, **timer.timings}
         result.model = graph.model
         result.scorer = graph.scorer
+        result.rerank = graph.rerank
         return result
 
     def score_pairs(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
@@ -611,6 +747,13 @@ class Deduplicator:
         texts2 = _check_texts(texts2, "texts2")
         if len(texts1) != len(texts2):
             raise InputError(f"{len(texts1)} first texts but {len(texts2)} second texts")
+        if self.rerank is not None:
+            self._validate()
+            return np.asarray(
+                self._reranker().score(texts1, texts2, batch_size=self.rerank_batch_size,
+                                       show_progress=self.show_progress),
+                dtype=np.float32,
+            )
         position: dict[str, int] = {}
         for t in list(texts1) + list(texts2):
             position.setdefault(t, len(position))
@@ -746,11 +889,17 @@ class Deduplicator:
                     )
                     left_parts.append(rows)
                     right_parts.append(cols + nt)
+        rerank = None
         if left_parts:
             cand_pairs = Pairs.from_arrays(np.concatenate(left_parts), np.concatenate(right_parts))
             with timer.stage("score"):
                 scores = scorer.score(combined, embeddings, cand_pairs.left, cand_pairs.right)
             cand_pairs = cand_pairs.with_scores(scores)
+            if self.rerank is not None:
+                cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)
+            threshold = self._choose_threshold(cand_pairs.score)
+        elif self.rerank is not None:
+            cand_pairs = Pairs.empty()
             threshold = self._choose_threshold(cand_pairs.score)
         else:
             cand_pairs = Pairs.empty()
@@ -798,6 +947,7 @@ class Deduplicator:
             empty_rows=list(test_c.empty_rows),
             model=self._model_name(encoder),
             scorer=scorer.name,
+            rerank=rerank,
         )
 
 

@@ -40,8 +40,14 @@ class Pairs:
         lo, hi, s = lo[keep], hi[keep], s[keep]
         if lo.size == 0:
             return cls.empty()
-        # sort by (lo, hi, -score) so that the first of each run has the highest score
-        order = np.lexsort((-s, hi, lo))
+        # sort by (lo, hi, -score) so that the first of each run has the highest score; one
+        # int64 key for (lo, hi) makes this a two-key sort, which matters for millions of pairs
+        lo_min, hi_min = int(lo.min()), int(hi.min())
+        span = int(hi.max()) - hi_min + 1
+        if (int(lo.max()) - lo_min + 1) * span < 2**62:
+            order = np.lexsort((-s, (lo - lo_min) * span + (hi - hi_min)))
+        else:  # pragma: no cover - positions beyond 2**31 on both sides
+            order = np.lexsort((-s, hi, lo))
         lo, hi, s = lo[order], hi[order], s[order]
         first = np.ones(lo.size, dtype=bool)
         first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])

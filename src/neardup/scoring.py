@@ -54,6 +54,7 @@ __all__ = [
     "digit_tokens",
     "E5_COSINE_RANGE",
     "MODEL_COSINE_RANGES",
+    "calibrate_cosine_range",
     "cosine_range_for",
     "estimate_cosine_range",
     "DEFAULT_LIFT",
@@ -83,9 +84,54 @@ MODEL_COSINE_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+#: Manifest a trained bi-encoder folder carries (see neardup.train.bi_encoder); it may hold
+#: the cosine range calibrated on the training run's dev split.
+TRAINED_MANIFEST = "neardup_training.json"
+
+
 def cosine_range_for(model_name: str | None) -> tuple[float, float] | None:
-    """The recorded cosine range of a model, or None (then it is estimated per collection)."""
-    return MODEL_COSINE_RANGES.get(model_name or "")
+    """The recorded cosine range of a model, or None (then it is estimated per collection).
+
+    Presets have theirs in :data:`MODEL_COSINE_RANGES`; a folder written by ``neardup train
+    bi-encoder`` carries one calibrated on its dev split (:func:`calibrate_cosine_range`).
+    """
+    if not model_name:
+        return None
+    known = MODEL_COSINE_RANGES.get(model_name)
+    if known is not None:
+        return known
+    import json
+    from pathlib import Path
+
+    manifest = Path(model_name) / TRAINED_MANIFEST
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("cosine_range")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(recorded, list) and len(recorded) == 2:
+        return (float(recorded[0]), float(recorded[1]))
+    return None
+
+
+def calibrate_cosine_range(
+    base_range: tuple[float, float] | None, base_threshold: float, trained_threshold: float
+) -> tuple[float, float] | None:
+    """The cosine range of a fine-tuned model, from the dev-tuned thresholds of both models.
+
+    Fine-tuning moves cosines (a trained e5 links groups at cosine 0.54 where the base model
+    needed 0.88), so the base model's range would mis-scale every pair. The new range sends
+    the trained model's dev-tuned threshold to the value the base model's threshold gets under
+    the base range: both models then meet the lexical score on the same scale. None when the
+    base model has no recorded range or the thresholds make no sense.
+    """
+    if base_range is None:
+        return None
+    lo, hi = base_range
+    target = (base_threshold - lo) / (hi - lo)
+    if not (0.0 < target < 1.0 and -1.0 < trained_threshold < 1.0):
+        return None
+    new_lo = (trained_threshold - target) / (1.0 - target)
+    return (max(-1.0, float(new_lo)), 1.0)
 
 
 def estimate_cosine_range(cos: np.ndarray) -> tuple[float, float]:
@@ -149,6 +195,12 @@ def char_ngram_matrix(
     )
     if not any(fit_docs):
         return sp.csr_matrix((len(docs), 0), dtype=np.float32)
+    if fit_texts is None:
+        # one pass of the (pure Python) n-gram analyser instead of two; fit_transform leaves
+        # column indices unsorted within rows, sorting them gives exactly transform's matrix
+        x = vec.fit_transform(docs).astype(np.float32).tocsr()
+        x.sort_indices()
+        return x
     vec.fit(fit_docs)
     x = vec.transform(docs).astype(np.float32).tocsr()
     return x  # TfidfVectorizer L2-normalises rows (empty rows stay zero)
@@ -242,14 +294,31 @@ def _digit_jaccard(
     left = _as_index(left, "left")
     right = _as_index(right, "right")
     _check_pairs(len(texts), left, right)
-    toks = [digit_tokens(t) for t in texts]
     jaccard = np.zeros(left.shape[0], dtype=np.float32)
-    n_sides = np.zeros(left.shape[0], dtype=np.int8)
-    for k, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
-        a, b = toks[i], toks[j]
-        n_sides[k] = bool(a) + bool(b)
-        if a or b:
-            jaccard[k] = len(a & b) / len(a | b)
+    if left.size == 0:
+        return jaccard, np.zeros(0, dtype=np.int8)
+    # Each text's token set as a 0/1 row of a sparse (texts x tokens) matrix, so that per pair
+    # |A & B| is a row-wise dot product and |A| a row sum: no Python loop over (millions of)
+    # pairs. Only texts that occur in a pair are tokenised.
+    used = np.unique(np.concatenate([left, right]))
+    vocab: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    for i in used.tolist():
+        indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(texts[i]))
+        indptr.append(len(indices))
+    sets = sp.csr_matrix(
+        (np.ones(len(indices), np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
+        shape=(used.size, max(len(vocab), 1)),
+    )
+    size = np.diff(sets.indptr).astype(np.int64)
+    li, ri = np.searchsorted(used, left), np.searchsorted(used, right)
+    n_sides = ((size[li] > 0).astype(np.int8) + (size[ri] > 0).astype(np.int8)).astype(np.int8)
+    inter = np.rint(_rowwise_sparse_dot(sets, li, ri)).astype(np.int64)
+    union = size[li] + size[ri] - inter
+    some = union > 0
+    # same arithmetic as len(a & b) / len(a | b) in Python floats, then stored as float32
+    jaccard[some] = inter[some] / union[some]
     return jaccard, n_sides
 
 

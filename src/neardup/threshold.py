@@ -55,6 +55,12 @@ class ThresholdChoice:
 MIN_SCORES = 20
 #: Threshold for a scorer with no recorded constant and too few scores (a probability scale).
 FALLBACK_THRESHOLD = 0.5
+#: Most scores the mixture is fitted to. EM costs ~20 passes over the scores per iteration for
+#: up to 200 iterations: minutes for the millions of candidate pairs of a 100k-text collection.
+#: Above this many, the fit uses this many evenly spaced order statistics of the scores (the
+#: same distribution to within 1/100,000 of a quantile, and independent of the scores' order);
+#: at or below it (every collection of BENCHMARKS.md's quality tables) all scores are used.
+MIXTURE_MAX_SCORES = 100_000
 
 MODEL_THRESHOLDS: dict[str, float] = {
     "default": 0.34,  # DefaultPairScorer with embeddings
@@ -242,6 +248,10 @@ def auto_threshold(
             upper = s[s > cut]
             fit = upper if upper.size >= 4 else s
             details["fit_above"] = cut
+        if fit.size > MIXTURE_MAX_SCORES:
+            details["fit_subsampled_from"] = int(fit.size)
+            ranks = np.linspace(0, fit.size - 1, MIXTURE_MAX_SCORES).round().astype(np.int64)
+            fit = np.sort(fit)[ranks]
         t, d = mixture_threshold(fit)
         details.update(d)
     elif method == "otsu":

@@ -72,8 +72,8 @@ def test_pair_evaluator_binary() -> None:
     assert res["cosine_f1_threshold"] == pytest.approx(0.5)
     assert set(res) >= {"cosine_precision", "cosine_recall", "cosine_accuracy",
                         "cosine_accuracy_threshold"}
-    # each distinct text encoded once, as passages
-    assert enc.calls == [("passage", ["ab", "aab", "ac", "cd"])]
+    # each distinct text encoded once, with the symmetric prompt dedup compares texts with
+    assert enc.calls == [("query", ["ab", "aab", "ac", "cd"])]
     assert res.as_record()["primary_metric"] == "cosine_ap"
 
 

@@ -147,6 +147,30 @@ def dedup(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
+    rerank: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--rerank",
+            help="Cross-encoder folder from `neardup train cross-encoder`: re-score the "
+            "candidate pairs with it and link on its scores (at its calibrated threshold).",
+        ),
+    ] = None,
+    rerank_threshold: Annotated[
+        Optional[float],
+        typer.Option(help="Link threshold on re-ranker scores (default: the calibrated one)."),
+    ] = None,
+    rerank_floor: Annotated[
+        float,
+        typer.Option(help="Re-rank every candidate whose first-stage score reaches this."),
+    ] = 0.2,
+    rerank_top_k: Annotated[
+        int, typer.Option(help="Also re-rank each text's k best candidates, whatever their score.")
+    ] = 5,
+    rerank_max_pairs: Annotated[
+        Optional[int],
+        typer.Option(help="Re-rank at most this many pairs (the best first); the rest are not linked."),
+    ] = None,
+    rerank_batch_size: Annotated[int, typer.Option(help="Pairs per re-ranker batch.")] = 32,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
@@ -169,6 +193,12 @@ def dedup(
         representative=representative,
         batch_size=batch_size,
         show_progress=not quiet,
+        rerank=rerank,
+        rerank_threshold=rerank_threshold,
+        rerank_floor=rerank_floor,
+        rerank_top_k=rerank_top_k,
+        rerank_max_pairs=rerank_max_pairs,
+        rerank_batch_size=rerank_batch_size,
     )
     if collection.empty_rows:
         console.print(
@@ -195,6 +225,8 @@ def dedup(
         table.add_row("test rows leaked from train", str(leaks.n_leaked))
         table.add_row("threshold", f"{leaks.threshold.value:.4f} ({leaks.threshold.source})")
         table.add_row("model / scorer", f"{leaks.model} / {leaks.scorer}")
+        if leaks.rerank is not None:
+            table.add_row("re-ranked", _rerank_line(leaks.rerank))
         table.add_row("time", _timings_line(leaks.timings))
         table.add_row("outputs", f"{output}/leaks.csv, {output}/clean.{_ext(in_format)}")
         out.print(table)
@@ -225,6 +257,8 @@ def dedup(
     table.add_row("candidate pairs", str(result.n_candidates))
     table.add_row("threshold", f"{result.threshold.value:.4f} ({result.threshold.source})")
     table.add_row("model / scorer / clustering", f"{result.model} / {result.scorer} / {result.cluster_method}")
+    if result.rerank is not None:
+        table.add_row("re-ranked", _rerank_line(result.rerank))
     table.add_row("time", _timings_line(result.timings))
     table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated.{_ext(in_format)}")
     out.print(table)
@@ -233,6 +267,17 @@ def dedup(
             f"Reuse this threshold with --threshold {result.threshold.value:.4f}, "
             "or tune it on labelled data with `neardup evaluate`."
         )
+
+
+def _rerank_line(stats) -> str:
+    line = (
+        f"{stats.n_scored} of {stats.n_candidates} candidate pairs by {stats.model} "
+        f"({stats.n_below_floor} below floor {stats.floor:g} and outside each text's top "
+        f"{stats.top_k})"
+    )
+    if stats.n_over_limit:
+        line += f"; {stats.n_over_limit} more cut by --rerank-max-pairs {stats.max_pairs}"
+    return line
 
 
 def _ext(fmt: str) -> str:
@@ -251,6 +296,7 @@ def _summary(result) -> dict:
         "model": result.model,
         "scorer": result.scorer,
         "cluster_method": result.cluster_method,
+        "rerank": None if result.rerank is None else result.rerank.as_dict(),
         "timings_s": result.timings,
     }
 
@@ -428,6 +474,229 @@ def train_scorer(
     )
 
 
+@train_app.command("bi-encoder")
+def train_bi_encoder_cmd(
+    data: Annotated[Path, typer.Argument(help="Training data: CSV, TSV, JSONL or Parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to save the model in.")],
+    model: Annotated[
+        Optional[str],
+        typer.Option("--model", "-m", help="Base model: preset name or sentence-transformers "
+                     "folder (default: multilingual-e5-small)."),
+    ] = None,
+    task: Annotated[
+        str, typer.Option(help="pairs (text1,text2,label 0/1), scored (text1,text2,score: graded "
+                          "similarity), positives (query,positive[,negative]), groups "
+                          "(text,label), texts (one column), or auto.")
+    ] = "auto",
+    columns: Annotated[
+        Optional[str],
+        typer.Option(help="Comma-separated columns for the task's roles, in order "
+                     "(e.g. --task scored --columns s1,s2,similarity)."),
+    ] = None,
+    loss: Annotated[
+        Optional[str],
+        typer.Option(help="pairs: online-contrastive, contrastive; positives: mnrl, "
+                     "triplet-mean-closest; groups: multi-similarity, triplet, "
+                     "triplet-mean-closest; texts: simcse (default: the first)."),
+    ] = None,
+    dev: Annotated[
+        Optional[Path], typer.Option(help="Labelled dev file (default: a split of DATA).")
+    ] = None,
+    dev_fraction: Annotated[
+        float, typer.Option(help="Share held out for dev when --dev is not given; 0 for none.")
+    ] = 0.2,
+    epochs: Annotated[float, typer.Option(help="Passes over the training data.")] = 1.0,
+    max_steps: Annotated[
+        Optional[int], typer.Option(help="Stop after this many steps (overrides --epochs).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 32,
+    lr: Annotated[
+        Optional[float],
+        typer.Option("--lr", help="Learning rate (default 2e-5; 2e-4 with --lora; 1e-3 bilstm)."),
+    ] = None,
+    warmup_ratio: Annotated[float, typer.Option(help="Share of steps with rising LR.")] = 0.1,
+    max_length: Annotated[
+        Optional[int], typer.Option(help="Truncate texts to this many tokens.")
+    ] = None,
+    margin: Annotated[
+        Optional[float], typer.Option(help="Margin of contrastive/triplet losses (cosine).")
+    ] = None,
+    hard_negatives: Annotated[
+        int, typer.Option(help="Mine this many hard negatives per query (positives task).")
+    ] = 0,
+    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged when saving).")] = False,
+    lora_rank: Annotated[int, typer.Option(help="LoRA rank.")] = 8,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Freeze the word-embedding matrix (e5-small: 82% of its "
+                           "weights; steps about 2.5x cheaper on CPU).")
+    ] = False,
+    architecture: Annotated[
+        str, typer.Option(help="transformer (fine-tune --model) or bilstm (from scratch).")
+    ] = "transformer",
+    patience: Annotated[
+        Optional[int], typer.Option(help="Stop after this many evaluations without gain.")
+    ] = None,
+    eval_steps: Annotated[
+        Optional[int], typer.Option(help="Evaluate every N steps (default: every epoch).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split, sampling and initialisation.")] = 0,
+    device: Annotated[
+        Optional[str], typer.Option(help="cpu, cuda or mps (default: cuda when available).")
+    ] = None,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Fine-tune a sentence embedding model; use it with --model DIR everywhere."""
+    from neardup.models import DEFAULT_MODEL
+    from neardup.train.bi_encoder import BiEncoderOptions, train_bi_encoder
+
+    if model is not None and architecture == "bilstm":
+        raise InputError("--model and --architecture bilstm exclude each other: the BiLSTM is "
+                         "trained from scratch. Drop --model.")
+    options = BiEncoderOptions(
+        model=model or DEFAULT_MODEL, architecture=architecture,  # type: ignore[arg-type]
+        task=task, loss=loss, margin=margin, epochs=epochs, max_steps=max_steps,
+        columns=None if columns is None else tuple(c.strip() for c in columns.split(",")),
+        batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio,
+        max_length=max_length, seed=seed, dev_fraction=dev_fraction, patience=patience,
+        eval_steps=eval_steps, hard_negatives=hard_negatives, lora=lora, lora_rank=lora_rank,
+        freeze_embeddings=freeze_embeddings, device=device,
+    )
+    result = train_bi_encoder(data, output, options, dev=dev, fmt=fmt, encoding=encoding,
+                              show_progress=not quiet)
+    table = Table(title=f"neardup train bi-encoder ({result.task}, loss {result.loss}; "
+                  f"{result.n_train} train / {result.n_dev} dev rows)")
+    if result.primary_metric is not None:
+        table.add_column("dev metric")
+        table.add_column(f"base ({result.base_model})", justify="right")
+        table.add_column("trained", justify="right")
+        table.add_column("change", justify="right")
+        for name, after in result.trained_metrics.items():
+            before = result.base_metrics[name]
+            mark = " *" if name == result.primary_metric else ""
+            table.add_row(name + mark, f"{before:.4f}", f"{after:.4f}", f"{after - before:+.4f}")
+        out.print(table)
+        out.print(f"* selects the checkpoint. Dev set: {result.dev_source}"
+                  + (f" ({result.shared_dev_texts} texts also in training)"
+                     if result.shared_dev_texts else ""))
+    else:
+        out.print(table)
+        out.print("No dev set (plain texts or --dev-fraction 0): nothing measured; pass a "
+                  "labelled dev file with --dev to compare with the base model.")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    out.print(
+        f"{result.steps} steps in {result.train_seconds:.1f}s ({result.seconds_per_step:.2f}s per "
+        f"step on {result.device}, evaluation aside); {result.trainable_parameters:,} of "
+        f"{result.total_parameters:,} parameters trained. Saved to {output}; use it with "
+        f"`neardup dedup FILE --model {output}`."
+    )
+
+
+@train_app.command("cross-encoder")
+def train_cross_encoder_cmd(
+    data: Annotated[Path, typer.Argument(help="Labelled pairs: CSV, TSV, JSONL or Parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to save the model in.")],
+    base_model: Annotated[
+        str,
+        typer.Option(
+            "--base-model", help="Preset or local model folder to start from (never downloaded)."
+        ),
+    ] = "multilingual-e5-small",
+    dev: Annotated[
+        Optional[Path],
+        typer.Option(help="Dev pairs file (default: hold out --dev-fraction of DATA)."),
+    ] = None,
+    text1: Annotated[str, typer.Option("--text1", help="First text column.")] = "text1",
+    text2: Annotated[str, typer.Option("--text2", help="Second text column.")] = "text2",
+    label: Annotated[
+        str, typer.Option("--label", help="Label column (1 duplicate, 0 not).")
+    ] = "label",
+    epochs: Annotated[float, typer.Option(help="Passes over the training pairs.")] = 1.0,
+    batch_size: Annotated[int, typer.Option(help="Pairs per training step.")] = 16,
+    lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 5e-5,
+    warmup: Annotated[
+        float, typer.Option(help="Warm-up: fraction of the steps if < 1, else steps.")
+    ] = 0.1,
+    max_length: Annotated[int, typer.Option(help="Tokens per pair (longer ones are cut).")] = 128,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the new head and the order.")] = 0,
+    device: Annotated[
+        Optional[str], typer.Option(help="cpu, cuda, cuda:1 … (default: CUDA if any).")
+    ] = None,
+    freeze_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--freeze-embeddings",
+            help="Do not train the token embeddings (96M of e5-small's 118M weights): less "
+            "memory and faster steps on a CPU.",
+        ),
+    ] = False,
+    hard_negatives: Annotated[
+        int,
+        typer.Option(help="Negatives mined per positive anchor from bi-encoder neighbours."),
+    ] = 0,
+    negatives_model: Annotated[
+        Optional[str],
+        typer.Option(help="Bi-encoder that mines them (default: the base model)."),
+    ] = None,
+    swap: Annotated[
+        bool, typer.Option("--swap/--no-swap", help="Also train on each pair swapped.")
+    ] = True,
+    symmetric: Annotated[
+        bool,
+        typer.Option(
+            "--symmetric/--no-symmetric",
+            help="Score both orders of a pair and average (evaluation, calibration, re-ranking).",
+        ),
+    ] = True,
+    dev_fraction: Annotated[
+        float, typer.Option(help="Share of distinct pairs held out when no --dev is given.")
+    ] = 0.2,
+    eval_steps: Annotated[
+        Optional[int], typer.Option(help="Measure dev AP every N steps (default: 4 per epoch).")
+    ] = None,
+    threads: Annotated[
+        Optional[int], typer.Option(help="torch CPU threads (default: torch's choice).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Fine-tune a cross-encoder on labelled pairs; use it with `neardup dedup --rerank DIR`."""
+    from neardup.train.cross_encoder import CrossEncoderOptions, train_cross_encoder
+
+    options = CrossEncoderOptions(
+        epochs=epochs, batch_size=batch_size, learning_rate=lr, warmup=warmup,
+        max_length=max_length, seed=seed, device=device, freeze_embeddings=freeze_embeddings,
+        hard_negatives=hard_negatives, negatives_model=negatives_model, swap_augment=swap,
+        symmetric=symmetric, dev_fraction=dev_fraction, eval_steps=eval_steps, threads=threads,
+    )
+    result = train_cross_encoder(
+        data, output, base_model=base_model, dev=dev, text1_col=text1, text2_col=text2,
+        label_col=label, options=options, show_progress=not quiet,
+    )
+    table = Table(
+        title=f"neardup train cross-encoder ({result.n_train_pairs} training pairs"
+        f"{f' + {result.n_hard_negatives} mined negatives' if result.n_hard_negatives else ''}; "
+        f"dev {result.n_dev_pairs} pairs, {result.n_dev_positive} positive)"
+    )
+    for col in ("dev scores", "AP", "F1", "precision", "recall", "threshold"):
+        table.add_column(col, justify="left" if col == "dev scores" else "right")
+    rows = [(f"before: {result.base_model} cosine", result.baseline),
+            ("after: cross-encoder", result.trained)]
+    for name, m in rows:
+        if m is not None:
+            table.add_row(name, f"{m.ap:.4f}", f"{m.f1:.4f}", f"{m.precision:.4f}",
+                          f"{m.recall:.4f}", f"{m.threshold:.4f}")
+    out.print(table)
+    out.print(
+        f"{result.steps} steps on {result.device} ({result.seconds_per_step:.2f}s per step, "
+        f"{result.n_trainable_parameters:,} of {result.n_parameters:,} weights trained); best "
+        f"dev AP at step {result.best_step}; {result.total_seconds:.0f}s in all. Saved to "
+        f"{output}; use it with `neardup dedup FILE --rerank {output}` (links at "
+        f"{result.threshold:.4f} unless --rerank-threshold is given)"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # evaluate, models, sample
 # --------------------------------------------------------------------------------------------
@@ -478,6 +747,30 @@ def evaluate(
 
 
 @app.command()
+def distill(
+    model: Annotated[str, typer.Argument(help="Preset name or sentence-transformers folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the model to.")],
+    pca_dims: Annotated[
+        int, typer.Option("--pca-dims", help="Vector size (PCA components); 0: no PCA.")
+    ] = 256,
+    device: Annotated[
+        Optional[str], typer.Option(help="torch device for distilling (default: CUDA if any).")
+    ] = None,
+) -> None:
+    """Distil a transformer into a static model (model2vec): fastest encoding, lower quality."""
+    from neardup.models.static import distill as distill_model
+
+    if pca_dims < 0:
+        raise InputError(f"--pca-dims must be 0 (no PCA) or positive, got {pca_dims}")
+    console.print(f"Distilling {model}: one forward pass per vocabulary token ...")
+    result = distill_model(model, output, pca_dims=pca_dims or None, device=device)
+    out.print(
+        f"Wrote {result.folder}: {result.vocab_size} tokens x {result.dim} dims, distilled in "
+        f"{result.seconds:.1f}s. Use it with `neardup dedup FILE --model {result.folder}`."
+    )
+
+
+@app.command()
 def models() -> None:
     """List the model presets that work offline."""
     from neardup.models import DEFAULT_MODEL, PRESETS
@@ -495,6 +788,11 @@ def models() -> None:
             str(getattr(preset, "description", "")),
         )
     out.print(table)
+    out.print(
+        "Backends: append @onnx or @onnx-int8 (onnxruntime, no torch) or @static (token "
+        "vectors distilled with model2vec; fastest, lower quality) to a transformer preset, "
+        "e.g. multilingual-e5-small@static. Each is built once into the cache on first use."
+    )
 
 
 @app.command()
@@ -509,6 +807,38 @@ def sample(
         f"Wrote {files.news} ({files.n_rows} rows, {files.n_groups} true groups; columns "
         "id, title, source, group)"
     )
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Argument(help="Preset name or sentence-transformers folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")],
+    onnx: Annotated[
+        bool, typer.Option("--onnx/--no-onnx", help="Write an ONNX folder (the only format).")
+    ] = True,
+    int8: Annotated[
+        bool, typer.Option("--int8", help="Also write a dynamically int8-quantised graph.")
+    ] = False,
+) -> None:
+    """Export a model to ONNX (onnxruntime, no torch at inference) and check its vectors."""
+    from neardup.models.export import check_export, export_onnx
+
+    if not onnx:
+        raise InputError("Only ONNX export exists; drop --no-onnx.")
+    folder = export_onnx(model, output, int8=int8)
+    table = Table(title=f"{model} exported: cosine to the torch vectors on probe texts")
+    for col in ("graph", "--model", "min cosine", "mean cosine"):
+        table.add_column(col, overflow="fold")
+    for quantised in (False, True) if int8 else (False,):
+        check = check_export(model, folder, int8=quantised)
+        table.add_row(
+            check.graph,
+            f"{folder}@onnx-int8" if quantised else str(folder),
+            f"{check.min_cosine:.5f}",
+            f"{check.mean_cosine:.5f}",
+        )
+    out.print(table)
+    out.print(f"Wrote {folder}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,15 @@ def agglomerative(
         keep = pairs.score.astype(np.float64) >= cut
         return component_labels(n, pairs.left[keep], pairs.right[keep])
 
+    # A cluster pair whose cross pairs all score below the cut never merges (its average,
+    # minimum or maximum is below the cut too), so merges only happen inside connected
+    # components of the edges at or above the cut: solve those, each with every pair inside
+    # it (weaker pairs still count towards averages), and drop the pairs between them. On a
+    # kNN candidate graph, which is one giant component, this is what keeps the work per
+    # component small; the result is the same.
+    strong = pairs.score.astype(np.float64) >= cut
+    groups = component_labels(n, pairs.left[strong], pairs.right[strong])
+    pairs = pairs.select(groups[pairs.left] == groups[pairs.right])
     labels = np.arange(n, dtype=np.int64)
     for comp in iter_components(n, pairs):
         m = comp.rows.size

@@ -32,6 +32,7 @@ from neardup.evaluate.metrics import (
     uniformity,
 )
 from neardup.models.base import Encoder, TextKind
+from neardup.models.texts import SYMMETRIC_KIND
 
 if TYPE_CHECKING:
     from neardup.evaluate.data import GroupData, PairData, RetrievalData
@@ -219,7 +220,7 @@ class PairEvaluator:
         if encoder is None:
             raise TypeError("PairEvaluator needs an encoder (or a scorer that needs none)")
         emb, rows = _encode_unique(
-            encoder, self.texts1 + self.texts2, kind="passage",
+            encoder, self.texts1 + self.texts2, kind=SYMMETRIC_KIND,
             batch_size=self.batch_size, show_progress=self.show_progress,
         )
         emb = _normalize(emb.astype(np.float64))
@@ -447,7 +448,7 @@ class EmbeddingEvaluator:
         n = len(self.texts1)
         extra = self.uniformity_texts or []
         emb, rows = _encode_unique(
-            encoder, self.texts1 + self.texts2 + extra, kind="passage",
+            encoder, self.texts1 + self.texts2 + extra, kind=SYMMETRIC_KIND,
             batch_size=self.batch_size, show_progress=self.show_progress,
         )
         emb = _normalize(emb.astype(np.float64))

@@ -151,8 +151,11 @@ def resolve_source(model: str | os.PathLike[str]) -> tuple[Path, str]:
     return path, os.fspath(model)
 
 
-def read_st_folder(folder: Path) -> _StModel:
-    """Read modules.json and the module configs; refuse what the ONNX encoder cannot do."""
+def read_st_folder(folder: Path, *, purpose: str = "ONNX export") -> _StModel:
+    """Read modules.json and the module configs; refuse what ``purpose`` cannot reproduce.
+
+    ``purpose`` names the feature in error messages ("ONNX export", "Static distillation").
+    """
     modules_file = folder / "modules.json"
     if not modules_file.is_file():
         if not (folder / "config.json").is_file():
@@ -180,12 +183,12 @@ def read_st_folder(folder: Path) -> _StModel:
                     st.max_seq_length = int(data["max_seq_length"])
                 st.lowercase = bool(data.get("do_lower_case", False))
         elif kind == "Pooling":
-            st.pooling = _pooling_mode(path / "config.json")
+            st.pooling = _pooling_mode(path / "config.json", purpose)
         elif kind == "Normalize":
             st.normalize = True
         else:
             raise ModelError(
-                f"Model {str(folder)!r} has a {kind or 'unknown'} module; ONNX export supports "
+                f"Model {str(folder)!r} has a {kind or 'unknown'} module; {purpose} supports "
                 "Transformer -> Pooling (mean or cls) -> Normalize only."
             )
     if seen[:1] != ["Transformer"]:
@@ -197,12 +200,12 @@ def read_st_folder(folder: Path) -> _StModel:
     return st
 
 
-def _pooling_mode(config_file: Path) -> str:
+def _pooling_mode(config_file: Path, purpose: str) -> str:
     data = _read_json(config_file) if config_file.is_file() else {}
     if data.get("include_prompt") is False:
         raise ModelError(
             f"{str(config_file)!r} excludes the prompt from pooling (include_prompt=false); "
-            "ONNX export does not support that."
+            f"{purpose} does not support that."
         )
     mode = data.get("pooling_mode")
     if mode is None:  # the older layout: one boolean per mode
@@ -215,7 +218,7 @@ def _pooling_mode(config_file: Path) -> str:
         mode = mode[0] if len(mode) == 1 else "+".join(map(str, mode)) or None
     if mode not in ("mean", "cls"):
         raise ModelError(
-            f"{str(config_file)!r} asks for pooling {mode!r}; ONNX export supports mean and cls."
+            f"{str(config_file)!r} asks for pooling {mode!r}; {purpose} supports mean and cls."
         )
     return str(mode)
 

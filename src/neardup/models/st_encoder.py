@@ -57,7 +57,10 @@ class SentenceTransformerEncoder:
 
         with _quiet_weight_loading():
             model = SentenceTransformer(
-                str(folder), device=resolve_device(device), local_files_only=True
+                str(folder),
+                device=resolve_device(device),
+                local_files_only=True,
+                trust_remote_code=uses_neardup_modules(folder),
             )
         return cls(model, name)
 
@@ -89,6 +92,29 @@ class SentenceTransformerEncoder:
     def __repr__(self) -> str:
         device = self.model.device
         return f"SentenceTransformerEncoder(name={self.name!r}, dim={self.dim}, device={device})"
+
+
+def uses_neardup_modules(folder: str | Path) -> bool:
+    """Whether ``folder``'s pipeline uses neardup's own module classes (a model trained with
+    ``neardup train bi-encoder --architecture bilstm``) and otherwise only
+    sentence-transformers' classes.
+
+    sentence-transformers imports a class from outside its package only with
+    ``trust_remote_code=True``. For these folders the code is the installed neardup, not code
+    shipped in the folder, so it is trusted; a folder that carries Python files or names any
+    other package's class is not.
+    """
+    import json
+
+    path = Path(folder)
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        types = [str(m.get("type", "")) for m in modules]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+    own = [t for t in types if t.startswith("neardup.")]
+    foreign = [t for t in types if not t.startswith(("neardup.", "sentence_transformers."))]
+    return bool(own) and not foreign and not any(path.rglob("*.py"))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,43 @@
+"""Agglomerative clustering solves only the components of edges above the cut: same result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neardup.cluster import agglomerative, canonical_labels
+from neardup.pairs import Pairs
+
+
+def reference(n: int, pairs: Pairs, threshold: float, linkage: str) -> np.ndarray:
+    """scipy linkage on the full n x n similarity matrix (missing pairs = 0), cut at threshold."""
+    from scipy.cluster.hierarchy import fcluster
+    from scipy.cluster.hierarchy import linkage as scipy_linkage
+    from scipy.spatial.distance import squareform
+
+    sim = np.zeros((n, n))
+    sim[pairs.left, pairs.right] = pairs.score
+    sim[pairs.right, pairs.left] = pairs.score
+    dist = 1.0 - sim
+    np.fill_diagonal(dist, 0.0)
+    tree = scipy_linkage(squareform(dist, checks=False), method=linkage)
+    return canonical_labels(fcluster(tree, t=1.0 - threshold + 1e-6, criterion="distance"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("linkage", ["average", "complete"])
+def test_agglomerative_equals_full_dense_linkage(seed: int, linkage: str) -> None:
+    rng = np.random.default_rng(seed)
+    n = 120
+    # a connected kNN-like graph of weak edges with strong clusters planted in it
+    groups = rng.integers(0, 35, n)
+    a = rng.integers(0, n, 900)
+    b = rng.integers(0, n, 900)
+    # distinct scores: no exact ties, whose order scipy and the sparse merge may break differently
+    score = rng.permutation(900).astype(np.float32) / 900 * 0.45
+    same = groups[a] == groups[b]
+    score[same] = 0.55 + rng.permutation(int(same.sum())).astype(np.float32) / 1000
+    pairs = Pairs.from_arrays(a, b, score)
+    for dense_limit in (2000, 0):
+        got = agglomerative(n, pairs, threshold=0.5, linkage=linkage, dense_limit=dense_limit)
+        np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))
