@@ -244,7 +244,10 @@ def run_semhash(n: int, args: argparse.Namespace) -> dict[str, Any]:
     from model2vec import StaticModel
     from semhash import SemHash
 
-    folder = args.static_model or static_encoder(None).folder
+    from neardup.models.static import cached_static_folder
+
+    # the folder only: loading neardup's encoder too would add its token table to the peak RSS
+    folder = args.static_model or cached_static_folder(E5)
     model = StaticModel.from_pretrained(folder)
 
     class Timed:

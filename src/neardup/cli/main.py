@@ -119,7 +119,7 @@ def dedup(
     k: Annotated[int, typer.Option(help="Neighbours per text for kNN candidates.")] = 30,
     knn_method: Annotated[
         str,
-        typer.Option(help="kNN search: auto (exact below 20k rows, else HNSW), exact, hnsw, ivf."),
+        typer.Option(help="kNN search: auto (exact below 20k rows, else IVF), exact, hnsw, ivf."),
     ] = "auto",
     minhash_threshold: Annotated[
         float, typer.Option(help="Jaccard level at which MinHash-LSH proposes a pair.")
