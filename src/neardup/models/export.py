@@ -128,8 +128,14 @@ def export_onnx(
     )
 
 
-def resolve_source(model: str | os.PathLike[str]) -> tuple[Path, str]:
-    """The sentence-transformers folder of ``model`` (preset or folder) and its name."""
+def resolve_source(
+    model: str | os.PathLike[str], *, done: str = "exported to ONNX", verb: str = "export"
+) -> tuple[Path, str]:
+    """The sentence-transformers folder of ``model`` (preset or folder) and its name.
+
+    ``done`` / ``verb`` word the errors for the caller ("distilled" / "distil" for the static
+    tier).
+    """
     from neardup.models.loader import resolve_model_path
     from neardup.models.presets import find_preset
 
@@ -139,14 +145,14 @@ def resolve_source(model: str | os.PathLike[str]) -> tuple[Path, str]:
             if not preset.sentence_transformers:
                 raise ModelError(
                     f"{preset.name} is not a transformer model (it runs in numpy) and cannot "
-                    "be exported to ONNX."
+                    f"be {done}; give a sentence-transformers preset or folder."
                 )
             return resolve_model_path(preset.name), preset.name
     path = Path(model).expanduser()
     if not path.is_dir():
         raise ModelError(
-            f"Cannot export {os.fspath(model)!r}: it is neither a preset nor a folder. Give a "
-            "preset name or a local sentence-transformers folder."
+            f"Cannot {verb} {os.fspath(model)!r}: it is neither a preset nor a folder. Give a "
+            "preset name (see `neardup models`) or a local sentence-transformers folder."
         )
     return path, os.fspath(model)
 

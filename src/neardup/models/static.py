@@ -206,27 +206,12 @@ def cached_static_folder(preset_name: str, *, device: str | None = None) -> Path
 
 def _resolve_source(model: str | os.PathLike[str]) -> tuple[Path, str]:
     """The sentence-transformers folder of ``model`` and the name to record for it."""
-    from neardup.models.loader import resolve_model_path
-    from neardup.models.presets import find_preset
+    from neardup.models.export import resolve_source
 
-    if not isinstance(model, os.PathLike):
-        preset = find_preset(str(model))
-        if preset is not None:
-            if not preset.sentence_transformers:
-                raise ModelError(
-                    f"{preset.name} is not a transformer model (it runs in numpy) and cannot be "
-                    "distilled; give a sentence-transformers preset or folder."
-                )
-            return resolve_model_path(preset.name), preset.name
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        raise ModelError(
-            f"Cannot distil {os.fspath(model)!r}: it is neither a preset nor a folder. Give a "
-            "preset name (see `neardup models`) or a local sentence-transformers folder."
-        )
+    path, name = resolve_source(model, done="distilled", verb="distil")
     if is_static_folder(path):
         raise ModelError(f"{str(path)!r} is already a static model; it cannot be distilled again.")
-    return path, os.fspath(model)
+    return path, name
 
 
 def _check_settings(pca_dims: int | None, sif_coefficient: float | None) -> None:
