@@ -33,6 +33,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -106,19 +107,26 @@ def f1_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
+def model_slot(ctx: Context, name: str) -> tuple[Path, bool]:
+    """The folder of model ``name`` and whether to reuse it (it exists and no --retrain);
+    otherwise the folder is cleared for a new run."""
+    out = ctx.work / "models" / name
+    if out.exists() and not ctx.retrain:
+        return out, True
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out, False
+
+
 def train_bi(ctx: Context, name: str, train_file: Path, *, dev: Path | None = None,
              **options) -> tuple[Path, float]:
     """Train (or reuse) a bi-encoder; returns its folder and the training seconds."""
     from neardup.train.bi_encoder import BiEncoderOptions, train_bi_encoder
 
-    out = ctx.work / "models" / name
-    if out.exists() and not ctx.retrain:
+    out, reuse = model_slot(ctx, name)
+    if reuse:
         return out, _recorded_seconds(out / "neardup_training.json", "train_seconds")
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     result = train_bi_encoder(
         train_file, out, BiEncoderOptions(model=BASE, seed=SEED, **options), dev=dev,
         show_progress=True,
@@ -133,14 +141,9 @@ def train_cross(ctx: Context, name: str, train_file: Path, *, dev: Path | None =
                 **options) -> tuple[Path, float]:
     from neardup.train.cross_encoder import CrossEncoderOptions, train_cross_encoder
 
-    out = ctx.work / "models" / name
-    if out.exists() and not ctx.retrain:
+    out, reuse = model_slot(ctx, name)
+    if reuse:
         return out, _recorded_seconds(out / "neardup_reranker.json", "train_seconds")
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     result = train_cross_encoder(
         train_file, out, base_model=BASE, dev=dev,
         options=CrossEncoderOptions(seed=SEED, **options), show_progress=True,
@@ -350,13 +353,9 @@ def candidate_pairs_file(model: str | Path, texts: list[str], groups: np.ndarray
 def train_scorer(ctx: Context, name: str, pairs_file: Path, model: str | Path) -> Path:
     from neardup.train.scorer import train_pair_scorer
 
-    out = ctx.work / "models" / name
-    if out.exists() and not ctx.retrain:
+    out, reuse = model_slot(ctx, name)
+    if reuse:
         return out
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out)
     train_pair_scorer(pairs_file, model_name=str(model), output=out)
     return out
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
-from neardup.models.texts import check_kind, check_texts, prompt_name_for
+from neardup.models.texts import check_encode_args, prompt_name_for
 
 MANIFEST_FILE = "neardup_onnx.json"
 MANIFEST_FORMAT = "neardup-onnx"
@@ -259,10 +259,7 @@ class OnnxEncoder:
         batch_size: int = 64,
         show_progress: bool = False,
     ) -> np.ndarray:
-        check_kind(kind)
-        items = check_texts(texts)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        items = check_encode_args(texts, kind, batch_size)
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         if not items:
             return out

@@ -51,7 +51,7 @@ import numpy as np
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
 from neardup.models.cache import build_folder_atomically, cache_root
-from neardup.models.texts import check_kind, check_texts
+from neardup.models.texts import check_encode_args
 
 log = logging.getLogger(__name__)
 
@@ -391,10 +391,7 @@ class StaticEncoder:
         batch_size: int = 64,
         show_progress: bool = False,
     ) -> np.ndarray:
-        check_kind(kind)
-        items = check_texts(texts)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        items = check_encode_args(texts, kind, batch_size)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.lowercase:

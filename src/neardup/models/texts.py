@@ -50,3 +50,12 @@ def check_texts(texts: Sequence[str]) -> list[str]:
                 "string. Fill or drop empty cells before encoding."
             )
     return items
+
+
+def check_encode_args(texts: Sequence[str], kind: str, batch_size: int) -> list[str]:
+    """The checks every encoder's ``encode`` starts with; returns ``texts`` as a list."""
+    check_kind(kind)
+    items = check_texts(texts)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    return items

@@ -10,7 +10,7 @@ import numpy as np
 
 from neardup.errors import require
 from neardup.models.base import TextKind
-from neardup.models.texts import check_kind, check_texts
+from neardup.models.texts import check_encode_args
 
 USE_DIM = 512
 
@@ -41,10 +41,7 @@ class USEEncoder:
         batch_size: int = 64,
         show_progress: bool = False,
     ) -> np.ndarray:
-        check_kind(kind)
-        texts = check_texts(texts)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        texts = check_encode_args(texts, kind, batch_size)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts: Iterable[int] = range(0, len(texts), batch_size)
         if show_progress and texts:
