@@ -195,6 +195,7 @@ def test_cosine_range_is_recorded_per_model_and_estimated_otherwise() -> None:
     from neardup.scoring import cosine_range_for, estimate_cosine_range
 
     assert cosine_range_for("multilingual-e5-small") == (0.82, 1.0)
+    assert cosine_range_for("multilingual-e5-small@static") == (0.80, 1.0)
     assert cosine_range_for("some/unknown-model") is None
     cos = np.linspace(0.2, 0.9, 101)
     lo, hi = estimate_cosine_range(cos)

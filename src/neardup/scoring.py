@@ -76,9 +76,15 @@ E5_COSINE_RANGE: tuple[float, float] = (0.82, 1.0)
 #: - MiniLM, mpnet: derived, not tuned with the recipe: the map sends the model's tuned
 #:   connected-components threshold on Shopee dev (0.705, ANCHORS.md) to the value e5's tuned
 #:   threshold (0.92) gets under its own map, (0.92 - 0.82) / 0.18 = 0.556.
+#: - e5-small's static tier (``@static``, model2vec-distilled): the lower end chosen on Shopee
+#:   dev half A from {estimated, 0.6, 0.7, 0.75, 0.8, 0.85} for pair F1 at the automatic
+#:   threshold (0.728 at 0.80; 0.587 with the per-collection estimate, whose 1st percentile is
+#:   ~0.5 because static cosines spread wide), checked on half B: 0.801 against 0.666.
+#:   (On neardup.synth's template-sharing negatives it does not help: 0.274 against 0.311.)
 #: Other models: estimated per collection (see :func:`estimate_cosine_range`).
 MODEL_COSINE_RANGES: dict[str, tuple[float, float]] = {
     "multilingual-e5-small": E5_COSINE_RANGE,
+    "multilingual-e5-small@static": (0.80, 1.0),
     "all-MiniLM-L6-v2": (0.34, 1.0),
     "all-mpnet-base-v2": (0.34, 1.0),
 }

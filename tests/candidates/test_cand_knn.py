@@ -183,3 +183,15 @@ def test_auto_uses_exact_for_small_inputs() -> None:
     np.testing.assert_array_equal(
         knn_search(x, 3).indices, knn_search(x, 3, method="exact").indices
     )
+
+
+def test_faiss_exact_path_equals_numpy_path_under_heavy_ties() -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(11)
+    # 400 rows drawn from 25 distinct vectors: nearly every k-th place is a tie
+    x = unit(rng, 25, 8)[rng.integers(0, 25, size=400)]
+    for queries in (None, x[:60]):
+        fast = knn_search(x, 9, method="exact", queries=queries)  # faiss.knn
+        slow = knn_search(x, 9, method="exact", queries=queries, block_size=64)  # numpy
+        np.testing.assert_array_equal(fast.indices, slow.indices)
+        np.testing.assert_allclose(fast.scores, slow.scores, rtol=0, atol=1e-6)

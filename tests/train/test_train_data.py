@@ -128,6 +128,10 @@ def test_load_each_shape(tmp_path: Path) -> None:
          "every pair has label 1.*--task positives"),
         (pd.DataFrame({"text1": ["a", None], "text2": ["c", "d"], "label": ["1", "0"]}),
          "row 2 .*column 'text1': the text is empty"),
+        # the same pair both ways round, labelled both ways: the cross-encoder's check too
+        (pd.DataFrame({"text1": ["a b", "x", "C d!"], "text2": ["c d", "y", "a B"],
+                       "label": ["1", "0", "0"]}),
+         r"rows 1 and 3 .*same pair of texts with labels 1 and 0"),
         (pd.DataFrame({"text": ["a", "b", "c"], "label": ["g", "g", "g"]}),
          "every text has the same label 'g'"),
         (pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "y", "z"]}),

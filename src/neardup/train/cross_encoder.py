@@ -45,6 +45,7 @@ import numpy as np
 from neardup.errors import InputError, ModelError, require
 from neardup.evaluate.data import PairData
 from neardup.train.base_model import resolve_base_model
+from neardup.train.data import distinct_pairs
 from neardup.train.scorer import MIN_PAIRS, MIN_PER_CLASS, SplitScores
 
 if TYPE_CHECKING:
@@ -274,36 +275,8 @@ def load_labelled_pairs(
     return PairData(texts1, texts2, labels, "binary", table.path)
 
 
-def _pair_key(a: str, b: str) -> tuple[str, str]:
-    from neardup.text import normalize
-
-    x, y = normalize(a), normalize(b)
-    return (x, y) if x <= y else (y, x)
-
-
 def _distinct_pairs(data: PairData, where: str) -> tuple[list[list[int]], np.ndarray]:
-    """Rows grouped by unordered (normalised) pair, and each group's label.
-
-    The same pair labelled both 0 and 1 is an error naming both rows: one of them is wrong,
-    and training on both teaches nothing.
-    """
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, (a, b) in enumerate(zip(data.texts1, data.texts2)):
-        groups.setdefault(_pair_key(a, b), []).append(i)
-    labels = np.asarray(data.labels, dtype=np.int64)
-    rows = list(groups.values())
-    out = np.empty(len(rows), dtype=np.int64)
-    for g, members in enumerate(rows):
-        values = labels[members]
-        if values.min() != values.max():
-            i = members[int(np.argmax(values != values[0]))]
-            raise InputError(
-                f"{where}: rows {members[0] + 1} and {i + 1} (counting data rows from 1) hold "
-                f"the same pair of texts with labels {int(values[0])} and {int(labels[i])}; "
-                "correct or remove one of them"
-            )
-        out[g] = values[0]
-    return rows, out
+    return distinct_pairs(data.texts1, data.texts2, data.labels, where)
 
 
 def _check_classes(labels: np.ndarray, where: str, need: int, what: str) -> None:

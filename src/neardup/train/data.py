@@ -473,12 +473,49 @@ def _group_labels(frame: pd.DataFrame, col: str, source: str) -> tuple[np.ndarra
     return labels, list(uniques)
 
 
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """The unordered, normalised identity of a text pair."""
+    from neardup.text import normalize
+
+    x, y = normalize(a), normalize(b)
+    return (x, y) if x <= y else (y, x)
+
+
+def distinct_pairs(
+    texts1: Sequence[str], texts2: Sequence[str], labels: np.ndarray, where: str
+) -> tuple[list[list[int]], np.ndarray]:
+    """Rows grouped by unordered (normalised) pair, and each group's 0/1 label.
+
+    The same pair labelled both 0 and 1 is an error naming both rows: one of them is wrong,
+    and training on both teaches nothing.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, (a, b) in enumerate(zip(texts1, texts2)):
+        groups.setdefault(pair_key(a, b), []).append(i)
+    values_all = np.asarray(labels, dtype=np.int64)
+    rows = list(groups.values())
+    out = np.empty(len(rows), dtype=np.int64)
+    for g, members in enumerate(rows):
+        values = values_all[members]
+        if values.min() != values.max():
+            i = members[int(np.argmax(values != values[0]))]
+            raise InputError(
+                f"{where}: rows {members[0] + 1} and {i + 1} (counting data rows from 1) hold "
+                f"the same pair of texts with labels {int(values[0])} and {int(values_all[i])}; "
+                "correct or remove one of them"
+            )
+        out[g] = values[0]
+    return rows, out
+
+
 def _frame_to_data(frame: pd.DataFrame, spec: TaskSpec, source: str) -> TrainingData:
     c = spec.columns
     if spec.task == "pairs":
-        return LabelledPairs(_text_column(frame, c["text1"], source),
-                             _text_column(frame, c["text2"], source),
-                             _pair_labels(frame, c["label"], source), source)
+        texts1 = _text_column(frame, c["text1"], source)
+        texts2 = _text_column(frame, c["text2"], source)
+        labels = _pair_labels(frame, c["label"], source)
+        distinct_pairs(texts1, texts2, labels, source)  # contradictory labels are an error
+        return LabelledPairs(texts1, texts2, labels, source)
     if spec.task == "scored":
         return ScoredPairs(_text_column(frame, c["text1"], source),
                            _text_column(frame, c["text2"], source),
