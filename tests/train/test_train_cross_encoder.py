@@ -59,7 +59,7 @@ def pairs_csv(tmp_path: Path) -> Path:
     return path
 
 
-FAST = dict(epochs=2.0, batch_size=8, learning_rate=1e-2, warmup=0.0, swap_augment=False,
+FAST = dict(epochs=4.0, batch_size=8, learning_rate=1e-2, warmup=0.0, swap_augment=False,
             threads=1)
 
 

@@ -290,8 +290,13 @@ def test_train_pair_scorer_reports_both_scorers(tmp_path: Path) -> None:
         (lambda f: f.head(12), "only 12 labelled pairs"),
         (lambda f: pd.concat([f[f.label == 0], f[f.label == 1].head(3)]),
          "only 3 pairs have label 1"),
+        # row 5 repeated with its texts swapped and the other label
+        (lambda f: pd.concat([f, f.iloc[[4]].assign(text1=f.text2.iloc[4], text2=f.text1.iloc[4],
+                                                    label=1 - int(f.label.iloc[4]))],
+                             ignore_index=True),
+         "rows 5 and .* same pair of texts with labels"),
     ],
-    ids=["label-2", "label-text", "one-class", "too-few", "few-positives"],
+    ids=["label-2", "label-text", "one-class", "too-few", "few-positives", "contradiction"],
 )
 def test_bad_training_input(tmp_path: Path, mutate, match: str) -> None:
     data = _write(mutate(TRAIN.copy()), tmp_path / "pairs.csv")

@@ -807,6 +807,9 @@ def train_pair_scorer(
                       label_kind="binary")
     y = np.asarray(data.labels, dtype=np.int64)
     _check_training(y, str(path))
+    from neardup.train.data import distinct_pairs
+
+    distinct_pairs(data.texts1, data.texts2, y, str(path))  # contradictory labels: an error
     scorer = LearnedPairScorer(classifier, calibration=calibration, dev_fraction=dev_fraction,
                                seed=seed, batch_size=batch_size)
     scorer._check_params()
