@@ -203,22 +203,13 @@ def sts_spearman(encoder: Any, data: Path) -> dict[str, tuple[float, np.ndarray]
     return out
 
 
-def read_paraphraser(data: Path) -> tuple[list[str], list[str], np.ndarray] | None:
-    """paraphraser-ru pairs with 0/1 labels (loose and strict paraphrases positive)."""
-    import xml.etree.ElementTree as ET
+def paraphraser_pairs(data: Path) -> tuple[list[str], list[str], np.ndarray] | None:
+    """paraphraser-ru pairs with 0/1 labels, or None when the file is absent."""
+    from readers import read_paraphraser
 
-    path = data / "paraphraser-ru" / "paraphrases_train.xml"
-    if not path.is_file():
+    if not (data / "paraphraser-ru" / "paraphrases_train.xml").is_file():
         return None
-    # The XML declaration says 'UTF8', which ElementTree rejects: drop that line.
-    root = ET.fromstring(path.read_text(encoding="utf-8").split("\n", 1)[1])
-    left, right, labels = [], [], []
-    for pair in root.iter("paraphrase"):
-        values = {v.get("name"): v.text or "" for v in pair.iter("value")}
-        left.append(values["text_1"])
-        right.append(values["text_2"])
-        labels.append(int(int(values["class"]) >= 0))
-    return left, right, np.asarray(labels)
+    return read_paraphraser(data)
 
 
 def paraphraser_ap(
@@ -258,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     has_sts = not args.no_sts and (data / "stsb-multi-mt").is_dir()
     if not args.no_sts and not has_sts:
         print(f"(no {data / 'stsb-multi-mt'}: Spearman columns skipped)", file=sys.stderr)
-    para = None if args.no_ap else read_paraphraser(data)
+    para = None if args.no_ap else paraphraser_pairs(data)
     if not args.no_ap and para is None:
         print(f"(no {data / 'paraphraser-ru'}: AP column skipped)", file=sys.stderr)
 

@@ -25,7 +25,6 @@ texts, as the dedup pipeline does on a collection. Embeddings are cached under `
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import os
 import sys
@@ -40,6 +39,7 @@ from neardup.dedup import SYMMETRIC_KIND
 from neardup.evaluate.metrics import average_precision, best_f1_threshold
 from neardup.scoring import DefaultPairScorer, cosine_range_for, embedding_similarity
 from neardup.train.scorer import LearnedPairScorer
+from readers import read_ditto
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("NEARDUP_DATA", REPO.parent / "shared" / "data"))
@@ -83,17 +83,8 @@ class Split:
     texts2: list[str]
 
 
-def read_ditto(path: Path) -> Split:
-    t1, t2, y = [], [], []
-    with open(path, encoding="utf-8", newline="") as fh:
-        for lineno, row in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if not row:
-                continue
-            if len(row) != 3:
-                raise SystemExit(f"{path}, line {lineno}: expected 3 tab-separated fields")
-            t1.append(row[0].strip())
-            t2.append(row[1].strip())
-            y.append(int(row[2]))
+def read_split(path: Path) -> Split:
+    t1, t2, y = read_ditto(path)
     position: dict[str, int] = {}
     for t in t1 + t2:
         position.setdefault(t, len(position))
@@ -127,7 +118,7 @@ def zero_shot_scores(
 
 def run_one(dataset: Path, model: str | None, classifier: str, cache: Path, calibration: str,
             refit: bool) -> list[dict]:
-    train, test = read_ditto(dataset / "train.txt"), read_ditto(dataset / "test.txt")
+    train, test = read_split(dataset / "train.txt"), read_split(dataset / "test.txt")
     encoder = CachedEncoder(model, cache) if model else None
     emb_train = emb_test = None
     encode_s = 0.0

@@ -20,7 +20,6 @@ import hashlib
 import os
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from neardup.dedup import SYMMETRIC_KIND, Deduplicator
 from neardup.evaluate.metrics import average_precision, cluster_metrics, spearman
 from neardup.models import load_encoder
 from neardup.pairs import Pairs
+from readers import read_paraphraser
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -121,14 +121,7 @@ def amazon_google(data: Path) -> GroupSet:
 
 
 def paraphraser(data: Path) -> PairSet:
-    text = (data / "paraphraser-ru" / "paraphrases_train.xml").read_text(encoding="utf-8")
-    root = ET.fromstring(text.split("\n", 1)[1])  # the declaration says 'UTF8', which ET rejects
-    rows = []
-    for p in root.iter("paraphrase"):
-        v = {x.get("name"): x.text for x in p.iter("value")}
-        rows.append((v["text_1"], v["text_2"], int(int(v["class"]) >= 0)))
-    t1, t2, y = zip(*rows)
-    return PairSet("paraphraser-ru train", list(t1), list(t2), np.array(y))
+    return PairSet("paraphraser-ru train", *read_paraphraser(data))
 
 
 def stsb(data: Path, lang: str) -> PairSet:
