@@ -31,7 +31,7 @@ import pandas as pd
 
 from neardup.errors import InputError
 from neardup.models.base import Encoder
-from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks and train use it
+from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
 from neardup.pairs import Pairs
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
 from neardup.text import normalize

@@ -438,12 +438,22 @@ def knn_search(
     n_base = int(np.shape(embeddings)[0]) if np.ndim(embeddings) == 2 else 0
     n_queries = n_base if queries is None else (
         int(np.shape(queries)[0]) if np.ndim(queries) == 2 else 0)
+    chosen: str = method
+    if method == "auto":
+        chosen = "exact"
+        if n_queries * n_base >= AUTO_EXACT_MAX_ROWS**2:
+            if _faiss_available():
+                chosen = "ivf"
+            else:
+                warnings.warn(
+                    f"faiss is not installed, so kNN over {n_base} rows runs exact "
+                    "search, which is slow at this size; install it with: "
+                    'pip install "neardup[faiss]"',
+                    stacklevel=2,
+                )
     # approximate search reads the vectors block by block (a float16 memmap stays on disk);
     # exact search multiplies whole blocks against the base, so it wants one float32 matrix
-    approximate = method in ("hnsw", "ivf") or (
-        method == "auto" and n_queries * n_base >= AUTO_EXACT_MAX_ROWS**2 and _faiss_available()
-    )
-    convert = _as_blocks if approximate else _as_matrix
+    convert = _as_matrix if chosen == "exact" else _as_blocks
     base = convert(embeddings, "embeddings")
     q = base if queries is None else convert(queries, "queries")
     if q.shape[1] != base.shape[1]:
@@ -451,19 +461,6 @@ def knn_search(
             f"queries have dimension {q.shape[1]} but embeddings have {base.shape[1]}; "
             "encode both with the same model"
         )
-    chosen: str = method
-    if method == "auto":
-        chosen = "exact"
-        if q.shape[0] * base.shape[0] >= AUTO_EXACT_MAX_ROWS**2:
-            if _faiss_available():
-                chosen = "ivf"
-            else:
-                warnings.warn(
-                    f"faiss is not installed, so kNN over {base.shape[0]} rows runs exact "
-                    "search, which is slow at this size; install it with: "
-                    'pip install "neardup[faiss]"',
-                    stacklevel=2,
-                )
     k = int(k)
     if chosen == "exact":
         indices, scores = _exact(base, q, k, self_join, block_size, show_progress)

@@ -31,7 +31,6 @@ from neardup.models.cache import build_folder_atomically, cache_root
 from neardup.models.onnx_encoder import (
     FP32_FILE,
     INT8_FILE,
-    MANIFEST_FILE,
     TOKENIZER_FILE,
     OnnxManifest,
 )

@@ -49,6 +49,7 @@ import numpy as np
 
 from neardup.errors import InputError, ModelError, require
 from neardup.models.presets import DEFAULT_MODEL
+from neardup.scoring import TRAINED_MANIFEST
 from neardup.train.base_model import resolve_base_model
 from neardup.train.data import (
     GroupedTexts,
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: File written into the model folder with what was trained, how, and how well.
-MANIFEST = "neardup_training.json"
+MANIFEST = TRAINED_MANIFEST  # the scorer reads the calibrated cosine range from it
 
 #: Losses each task accepts; the first is the default.
 LOSSES: dict[Task, tuple[str, ...]] = {

@@ -328,14 +328,6 @@ def _subset(data: PairData, rows: np.ndarray) -> PairData:
 # --------------------------------------------------------------------------------------------
 
 
-def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(left.size), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
 def mine_hard_negatives(
     data: PairData,
     encoder: "Encoder",
@@ -358,7 +350,7 @@ def mine_hard_negatives(
     text) and needs a torch ``SentenceTransformer``; this works with any neardup encoder.
     """
     from neardup.candidates import cross_knn
-    from neardup.dedup import SYMMETRIC_KIND
+    from neardup.models.texts import SYMMETRIC_KIND
 
     if k <= 0:
         return []
@@ -372,7 +364,9 @@ def mine_hard_negatives(
     pos = y == 1
     if not pos.any():
         return []
-    component = _components(len(texts), left[pos], right[pos])
+    from neardup.cluster._graph import component_labels
+
+    component = component_labels(len(texts), left[pos], right[pos])
     labelled = {(int(a), int(b)) for a, b in zip(left, right)}
     labelled |= {(b, a) for a, b in labelled}
     emb = np.asarray(
@@ -579,7 +573,7 @@ def _bi_encoder(name: str, path: Path, device: str) -> "Encoder":
 def _baseline(
     encoder: "Encoder", dev: PairData, batch_size: int, show_progress: bool
 ) -> SplitScores:
-    from neardup.dedup import SYMMETRIC_KIND
+    from neardup.models.texts import SYMMETRIC_KIND
 
     position: dict[str, int] = {}
     for t in list(dev.texts1) + list(dev.texts2):

@@ -336,7 +336,7 @@ def _separating_threshold(scores: np.ndarray, best: float) -> float:
 
 
 def _encode(encoder, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-    from neardup.dedup import SYMMETRIC_KIND
+    from neardup.models.texts import SYMMETRIC_KIND
 
     return np.asarray(
         encoder.encode(texts, kind=SYMMETRIC_KIND, batch_size=batch_size,
