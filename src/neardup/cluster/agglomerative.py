@@ -15,20 +15,19 @@ pair counts 0 and ``threshold > 0``, clusters never span connected components, s
 component is solved on its own: components of up to ``dense_limit`` rows with scipy's
 ``linkage`` on the dense ``1 - similarity`` matrix and ``fcluster(t=1 - threshold)`` (equivalent
 for these reducible linkages, whose merge heights never decrease), larger ones with an exact
-sparse heap-based merge whose memory is linear in the number of pairs.
+sparse nearest-neighbour-chain merge whose memory is linear in the number of pairs.
 
 Comparisons allow a slack of ``1e-6`` because scores are float32: a score shown as 0.9 is
 stored as 0.89999998 and must still pass ``threshold=0.9``.
 
-Ties: when several cluster pairs have exactly the same similarity, the sparse merge takes the
-pair whose smallest rows come first; scipy resolves ties in its own fixed order of the
-(ascending-row) input. Both are deterministic for a fixed input; they can differ from each
+Ties: when several cluster pairs have exactly the same similarity, the sparse merge follows
+its chain (a cluster's previous chain neighbour wins a tie, then the smaller cluster id);
+scipy resolves ties in its own fixed order of the (ascending-row) input. Both are deterministic for a fixed input; they can differ from each
 other, or after the input is permuted, only when exactly tied similarities compete.
 """
 
 from __future__ import annotations
 
-import heapq
 from typing import Literal
 
 import numpy as np
@@ -132,69 +131,80 @@ def _dense(comp: Component, cut: float, linkage: Linkage) -> np.ndarray:
 
 
 def _sparse(comp: Component, cut: float, linkage: Linkage) -> np.ndarray:
-    """Exact greedy merge over a heap, tracking per cluster pair (sum, count, min) of edges.
+    """Exact nearest-neighbour-chain merge, tracking per cluster pair (sum, count, min) of edges.
 
-    Cluster ids are local indices (ascending rows); a merged cluster keeps the smaller id, so
-    heap keys ``(-similarity, id_a, id_b)`` break ties by the clusters' smallest rows. Stale
-    heap entries are skipped by comparing per-cluster version counters.
+    Average and complete linkage are reducible (merging two clusters never brings the result
+    closer to a third than the nearer of the two was), so merging reciprocal nearest neighbours
+    in any order yields the greedy best-pair-first dendrogram (up to exact ties), and a cluster
+    whose nearest neighbour is below ``cut`` can never merge again: it is retired. Each step
+    scans one cluster's neighbours; the best-pair-first heap this replaced re-pushed all of a
+    cluster's neighbours after each of its merges and was 2x slower on the 100,000-text
+    synthetic collection (same labels on every component there). Memory is linear in the
+    number of pairs.
     """
     m = comp.rows.size
     size = [1] * m
-    version = [0] * m
-    # links[a][b] = [sum, count, min] over edges between clusters a and b
     links: list[dict[int, list[float]]] = [{} for _ in range(m)]
     for a, b, w in zip(comp.left.tolist(), comp.right.tolist(), comp.weight.tolist()):
-        # One list shared by both directions, so an in-place update is seen from either side.
         links[a][b] = links[b][a] = [w, 1.0, w]
+    average = linkage == "average"
+    done = [False] * m  # merged into another cluster, or retired
 
-    def similarity(a: int, b: int, stats: list[float]) -> float:
-        total, count, low = stats
-        pairs_ab = size[a] * size[b]
-        if linkage == "average":
-            return total / pairs_ab
-        return low if count == pairs_ab else min(low, 0.0)  # complete: a missing pair is 0
-
-    heap: list[tuple[float, int, int, int, int]] = []
-
-    def push_all(a: int) -> None:
-        for b, stats in links[a].items():
-            s = similarity(a, b, stats)
-            if s >= cut:
-                lo, hi = (a, b) if a < b else (b, a)
-                heapq.heappush(heap, (-s, lo, hi, version[lo], version[hi]))
-
-    for a in range(m):
-        for b, stats in links[a].items():
-            if a < b:
-                s = similarity(a, b, stats)
-                if s >= cut:
-                    heap.append((-s, a, b, 0, 0))
-    heapq.heapify(heap)
+    def nearest(a: int, prefer: int) -> tuple[int, float]:
+        """The neighbour most similar to ``a`` (``prefer`` wins ties, then the smaller id)."""
+        best, best_s = -1, -1.0
+        sa = size[a]
+        for x, (total, count, low) in links[a].items():
+            if average:
+                s = total / (sa * size[x])
+            else:  # complete: a missing cross pair counts 0
+                s = low if count == sa * size[x] else min(low, 0.0)
+            if s > best_s or (s == best_s and (x == prefer or (best != prefer and x < best))):
+                best, best_s = x, s
+        return best, best_s
 
     parent = list(range(m))
-    while heap:
-        _, a, b, va, vb = heapq.heappop(heap)
-        if version[a] != va or version[b] != vb or parent[a] != a or parent[b] != b:
-            continue  # stale: one of the clusters changed since this entry was pushed
-        # Merge b into a (a < b keeps the smaller id).
-        parent[b] = a
-        size[a] += size[b]
-        version[a] += 1
-        del links[a][b]
-        for x, stats in links[b].items():
-            if x == a:
+    pending = list(range(m - 1, -1, -1))  # clusters still to grow; merged ones come back
+    while pending:
+        start = pending.pop()
+        if done[start]:
+            continue
+        chain = [start]
+        while chain:
+            a = chain[-1]
+            prev = chain[-2] if len(chain) > 1 else -1
+            x, s = nearest(a, prev)
+            if x < 0 or s < cut:
+                done[a] = True  # nothing reaches the cut from here, now or after other merges
+                chain.pop()
                 continue
-            del links[x][b]
-            merged = links[a].get(x)
-            if merged is None:
-                merged = links[a][x] = [stats[0], stats[1], stats[2]]
+            if x != prev:
+                chain.append(x)
+                continue
+            chain.pop()
+            chain.pop()
+            keep, gone = (a, x) if a < x else (x, a)
+            parent[gone] = keep
+            done[gone] = True
+            size[keep] += size[gone]
+            del links[keep][gone]
+            for y, stats in links[gone].items():
+                if y == keep:
+                    continue
+                del links[y][gone]
+                merged = links[keep].get(y)
+                if merged is None:
+                    merged = links[keep][y] = [stats[0], stats[1], stats[2]]
+                else:
+                    merged[0] += stats[0]
+                    merged[1] += stats[1]
+                    merged[2] = min(merged[2], stats[2])
+                links[y][keep] = merged
+            links[gone] = {}
+            if not chain:
+                chain.append(keep)
             else:
-                merged[0] += stats[0]
-                merged[1] += stats[1]
-                merged[2] = min(merged[2], stats[2])
-            links[x][a] = merged
-        links[b] = {}
-        push_all(a)
+                pending.append(keep)
 
     def find(x: int) -> int:
         while parent[x] != x:
