@@ -49,8 +49,8 @@ def supports(analyzer: str, ngram_range: tuple[int, int]) -> bool:
     return analyzer == "char_wb" and 1 <= lo <= hi <= _MAX_N
 
 
-def _padded_words(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Code points of all padded words end to end, each word's length, each word's text."""
+def _padded_words(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Code points of all padded words end to end, each word's length and text, text count."""
     # " w1  w2 " is the padded words " w1 " and " w2 " back to back; split() has removed every
     # whitespace character from the words, so the only spaces left are the pads
     words = [d.split() for d in docs]
@@ -58,7 +58,7 @@ def _padded_words(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     flat = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     n_words = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
     if flat.size == 0:
-        return flat, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return flat, np.zeros(0, np.int64), np.zeros(0, np.int64), len(docs)
     inner = flat != 32
     # word interiors are the runs of non-space code points
     edges = np.diff(np.concatenate([[False], inner, [False]]).astype(np.int8))
@@ -67,7 +67,7 @@ def _padded_words(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     lengths = ends - starts + 2
     assert int(lengths.sum()) == flat.size  # the padded words tile the array
     word_doc = np.repeat(np.arange(len(docs), dtype=np.int64), n_words)
-    return flat, lengths, word_doc
+    return flat, lengths, word_doc, len(docs)
 
 
 class _Alphabet:
@@ -123,7 +123,7 @@ def _counts(key: np.ndarray, doc: np.ndarray, vocab: "pd.Index", n_docs: int) ->
     col = vocab.get_indexer(key)  # a hash lookup: ~3x faster than searchsorted here
     known = col >= 0
     x = sp.csr_matrix(
-        (np.ones(int(known.sum()), np.float64), (doc[known], col[known])),
+        (np.ones(int(known.sum()), np.float32), (doc[known], col[known])),
         shape=(n_docs, len(vocab)),
     )
     x.sum_duplicates()  # sorts each row's columns and adds repeated n-grams
@@ -157,37 +157,41 @@ def char_wb_tfidf(
     if alphabet.size > MAX_ALPHABET:
         return None
 
-    fit_keys = [_keys(alphabet.ids(f), ln, wd, ngram_range) for f, ln, wd in fit_chunks]
-    vocab = pd.Index(np.unique(np.concatenate([pd.unique(k) for k, _ in fit_keys])))
-    # document frequency over the fit texts: each (text, n-gram) once
-    df = np.zeros(len(vocab), dtype=np.int64)
-    fit_rows = []
-    for (k, d), start in zip(fit_keys, range(0, len(fit_docs), CHUNK_TEXTS)):
-        counts = _counts(k, d, vocab, min(CHUNK_TEXTS, len(fit_docs) - start))
+    def keys(chunk: tuple[np.ndarray, np.ndarray, np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+        flat, lengths, word_doc, _ = chunk
+        return _keys(alphabet.ids(flat), lengths, word_doc, ngram_range)
+
+    # The keys of a chunk (16 bytes per n-gram occurrence) are recomputed in each pass rather
+    # than kept: at a million texts all of them would be ~2.5 GB.
+    vocab = pd.Index(np.unique(np.concatenate([pd.unique(keys(c)[0]) for c in fit_chunks])))
+    df = np.zeros(len(vocab), dtype=np.int64)  # each (text, n-gram) counted once
+    fit_counts = []
+    for chunk in fit_chunks:
+        counts = _counts(*keys(chunk), vocab, int(chunk[3]))
         df += np.bincount(counts.indices, minlength=len(vocab))
         if same:
-            fit_rows.append(counts)
-    del fit_keys
+            fit_counts.append(counts)
     idf = np.log((1.0 + len(fit_docs)) / (1.0 + df)) + 1.0
 
+    def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
+        data = counts.data.astype(np.float64)
+        if sublinear_tf:
+            data = np.log(data) + 1.0
+        data *= idf[counts.indices]
+        row_nnz = np.diff(counts.indptr)
+        row_of = np.repeat(np.arange(counts.shape[0]), row_nnz)
+        norms = np.sqrt(np.bincount(row_of, weights=data**2, minlength=counts.shape[0]))
+        data /= norms[row_of]  # rows without n-grams have no entries to divide
+        return sp.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr),
+                             shape=counts.shape)
+
     if same:
-        rows = fit_rows
+        rows = [weigh(c) for c in fit_counts]
     else:
-        rows = []
-        for (f, ln, wd), start in zip(doc_chunks, range(0, len(docs), CHUNK_TEXTS)):
-            k, d = _keys(alphabet.ids(f), ln, wd, ngram_range)
-            rows.append(_counts(k, d, vocab, min(CHUNK_TEXTS, len(docs) - start)))
-    x = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(vocab)))
-    if sublinear_tf:
-        np.log(x.data, out=x.data)
-        x.data += 1.0
-    x.data *= idf[x.indices]
-    row_nnz = np.diff(x.indptr)
-    row_of = np.repeat(np.arange(x.shape[0]), row_nnz)
-    norms = np.sqrt(np.bincount(row_of, weights=x.data**2, minlength=x.shape[0]))
-    x.data /= norms[row_of]  # rows without n-grams have no entries to divide
-    out = sp.csr_matrix(
-        (x.data.astype(np.float32), x.indices.astype(np.int32), x.indptr), shape=x.shape
-    )
+        rows = [weigh(_counts(*keys(c), vocab, int(c[3]))) for c in doc_chunks]
+    del fit_counts
+    out = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(vocab)), dtype=np.float32)
+    out.indices = out.indices.astype(np.int32, copy=False)
+    out.sort_indices()  # already sorted per chunk: a check, not a sort
     out.has_sorted_indices = True
     return out
