@@ -626,6 +626,8 @@ class Deduplicator:
             return ThresholdInfo(max(float(calibrated), 1e-6), "reranker")
         if self.threshold != "auto":
             return ThresholdInfo(float(self.threshold), "user")
+        if not len(scores):  # nothing to link: no threshold to read off
+            return ThresholdInfo(float("nan"), "auto:no-candidates")
         # a learned scorer carries the threshold it was tuned to on held-out labelled pairs
         scorer_threshold = getattr(self._pair_scorer(), "default_threshold", None)
         if scorer_threshold is not None:
@@ -719,12 +721,7 @@ class Deduplicator:
         ids = _check_ids(ids, len(texts), "texts")
         graph = self.candidate_graph(texts, sources=sources)
         timer = _Timer()
-        if len(graph.scored) or self.rerank is not None:
-            threshold = self._choose_threshold(graph.scored.score)
-        elif self.threshold != "auto":
-            threshold = ThresholdInfo(float(self.threshold), "user")
-        else:
-            threshold = ThresholdInfo(float("nan"), "auto:no-candidates")
+        threshold = self._choose_threshold(graph.scored.score)
         with timer.stage("cluster"):
             if len(graph.collapsed.texts) > 1 and len(graph.scored):
                 unique_labels = self._cluster(
@@ -897,16 +894,9 @@ class Deduplicator:
             cand_pairs = cand_pairs.with_scores(scores)
             if self.rerank is not None:
                 cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)
-            threshold = self._choose_threshold(cand_pairs.score)
-        elif self.rerank is not None:
-            cand_pairs = Pairs.empty()
-            threshold = self._choose_threshold(cand_pairs.score)
         else:
             cand_pairs = Pairs.empty()
-            threshold = ThresholdInfo(
-                float(self.threshold) if self.threshold != "auto" else float("nan"), "user"
-                if self.threshold != "auto" else "auto:no-candidates"
-            )
+        threshold = self._choose_threshold(cand_pairs.score)
 
         with timer.stage("report"):
             best_train = np.full(nt, -1, dtype=np.int64)

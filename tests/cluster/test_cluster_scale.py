@@ -41,3 +41,31 @@ def test_agglomerative_equals_full_dense_linkage(seed: int, linkage: str) -> Non
     for dense_limit in (2000, 0):
         got = agglomerative(n, pairs, threshold=0.5, linkage=linkage, dense_limit=dense_limit)
         np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("linkage", ["average", "complete"])
+def test_cliques_above_the_cut_merge_whole_and_the_rest_still_clusters(seed: int, linkage: str) -> None:
+    """Components that are cliques of strong edges are settled without a linkage run; mixed
+    with non-clique components and weak edges, the labels stay those of full dense linkage."""
+    rng = np.random.default_rng(100 + seed)
+    lefts, rights, scores = [], [], []
+    start = 0
+    for size in (2, 3, 4, 5, 6, 3, 7):  # cliques, every pair strong
+        rows = np.arange(start, start + size)
+        a, b = np.triu_indices(size, 1)
+        lefts.append(rows[a]); rights.append(rows[b])
+        scores.append(0.6 + 0.3 * rng.random(a.size))
+        start += size
+    for size in (4, 6):  # strong chains with a missing pair: not cliques, averages decide
+        rows = np.arange(start, start + size)
+        lefts.append(rows[:-1]); rights.append(rows[1:])
+        scores.append(0.55 + 0.4 * rng.random(size - 1))
+        start += size
+    n = start + 5  # and a few singletons
+    weak_a, weak_b = rng.integers(0, n, 60), rng.integers(0, n, 60)
+    lefts.append(weak_a); rights.append(weak_b); scores.append(0.4 * rng.random(60))
+    pairs = Pairs.from_arrays(np.concatenate(lefts), np.concatenate(rights),
+                              np.concatenate(scores).astype(np.float32))
+    got = agglomerative(n, pairs, threshold=0.5, linkage=linkage)
+    np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))

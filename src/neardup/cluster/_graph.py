@@ -61,9 +61,22 @@ class Component:
     weight: np.ndarray  # float64 edge scores
 
 
-def iter_components(n: int, pairs: Pairs, min_size: int = 2) -> Iterator[Component]:
-    """Yield each connected component with at least ``min_size`` rows, by smallest row."""
-    labels = component_labels(n, pairs.left, pairs.right)
+def iter_components(
+    n: int,
+    pairs: Pairs,
+    min_size: int = 2,
+    *,
+    labels: np.ndarray | None = None,
+    skip: np.ndarray | None = None,
+) -> Iterator[Component]:
+    """Yield each connected component with at least ``min_size`` rows, by smallest row.
+
+    ``labels``: the canonical component labels of ``pairs`` when the caller has them already
+    (every pair must join two rows of the same label). ``skip``: one bool per component;
+    those marked are not yielded.
+    """
+    if labels is None:
+        labels = component_labels(n, pairs.left, pairs.right)
     if n == 0:
         return
     n_comp = int(labels.max()) + 1
@@ -76,7 +89,10 @@ def iter_components(n: int, pairs: Pairs, min_size: int = 2) -> Iterator[Compone
     edge_order = np.argsort(edge_comp, kind="stable")
     edge_start = np.r_[0, np.cumsum(np.bincount(edge_comp, minlength=n_comp))]
     weight = pairs.score.astype(np.float64)
-    for c in np.flatnonzero(sizes >= min_size).tolist():
+    wanted = sizes >= min_size
+    if skip is not None:
+        wanted &= ~np.asarray(skip, dtype=bool)
+    for c in np.flatnonzero(wanted).tolist():
         e = edge_order[edge_start[c] : edge_start[c + 1]]
         yield Component(
             rows=row_order[row_start[c] : row_start[c + 1]],
