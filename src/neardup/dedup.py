@@ -19,8 +19,7 @@ Why the pipeline looks the way it does:
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import pandas as pd
 from neardup.errors import InputError
 from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
-from neardup.pairs import Pairs
+from neardup.pairs import Pairs, distinct_pair_texts
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
 from neardup.text import normalize
 
@@ -751,10 +750,7 @@ class Deduplicator:
                                        show_progress=self.show_progress),
                 dtype=np.float32,
             )
-        position: dict[str, int] = {}
-        for t in list(texts1) + list(texts2):
-            position.setdefault(t, len(position))
-        uniques = list(position)
+        uniques, left, right = distinct_pair_texts(texts1, texts2)
         encoder = self._encoder()
         scorer = self._pair_scorer()
         embeddings = None
@@ -763,8 +759,6 @@ class Deduplicator:
                 uniques, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
                 show_progress=self.show_progress,
             )
-        left = np.array([position[t] for t in texts1], dtype=np.int64)
-        right = np.array([position[t] for t in texts2], dtype=np.int64)
         return np.asarray(scorer.score(uniques, embeddings, left, right), dtype=np.float32)
 
     def _assemble(

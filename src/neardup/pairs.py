@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from neardup.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,30 @@ class Pairs:
             np.concatenate([self.right, other.right]),
             np.concatenate([self.score, other.score]),
         )
+
+
+def distinct_pair_texts(
+    texts1: Sequence[str], texts2: Sequence[str]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct texts of a list of text pairs (first-seen order, ``texts1`` before
+    ``texts2``) and each pair's two positions in them (int64), so that each text is encoded
+    once however many pairs it is in."""
+    position: dict[str, int] = {}
+    for t in list(texts1) + list(texts2):
+        position.setdefault(t, len(position))
+    left = np.fromiter((position[t] for t in texts1), np.int64, len(texts1))
+    right = np.fromiter((position[t] for t in texts2), np.int64, len(texts2))
+    return list(position), left, right
+
+
+def check_pair_texts(values: Sequence[Any], what: str) -> list[str]:
+    """``values`` as a list of ``str``; anything else is an error naming the pair."""
+    out: list[str] = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise InputError(
+                f"{what}: pair {i} has {type(v).__name__} {v!r:.60} where a text was expected; "
+                "convert the column to strings"
+            )
+        out.append(v)
+    return out

@@ -44,3 +44,35 @@ def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Pat
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def package_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Installed versions of ``packages`` (those not installed are left out), for manifests."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in packages:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def source_stamped_name(
+    preset_name: str, kind: str, version: int, source: Path, settings: tuple[object, ...],
+    files: tuple[str, ...],
+) -> str:
+    """``{preset}-{kind}-v{version}-{digest}``: one cache folder per preset, build settings and
+    source build (the digest covers the source folder's path and its files' sizes and times), so
+    a rebuilt source or changed settings get a fresh folder."""
+    import hashlib
+
+    stamp = [str(source.resolve()), str(version), *map(str, settings)]
+    for file in files:
+        path = source / file
+        if path.is_file():
+            info = path.stat()
+            stamp.append(f"{file}:{info.st_size}:{info.st_mtime_ns}")
+    digest = hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:10]
+    return f"{preset_name}-{kind}-v{version}-{digest}"

@@ -13,7 +13,6 @@ benchmarks/encoders.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,12 +21,16 @@ import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterator
 
 from neardup.errors import ModelError, require
-from neardup.models.cache import build_folder_atomically, cache_root
+from neardup.models.cache import (
+    build_folder_atomically,
+    cache_root,
+    package_versions,
+    source_stamped_name,
+)
 from neardup.models.onnx_encoder import (
     FP32_FILE,
     INT8_FILE,
@@ -469,24 +472,12 @@ def cached_onnx_folder(preset_name: str, *, int8: bool) -> Path:
 
 def _cache_folder_name(preset_name: str, source: Path) -> str:
     """One folder per preset and source build: a rebuilt source gets a fresh export."""
-    stamp = [str(source.resolve()), str(EXPORT_VERSION), str(DEFAULT_OPSET)]
-    for file in ("config.json", "model.safetensors", "pytorch_model.bin"):
-        path = source / file
-        if path.is_file():
-            info = path.stat()
-            stamp.append(f"{file}:{info.st_size}:{info.st_mtime_ns}")
-    digest = hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:10]
-    return f"{preset_name}-onnx-v{EXPORT_VERSION}-{digest}"
+    return source_stamped_name(preset_name, "onnx", EXPORT_VERSION, source, (DEFAULT_OPSET,),
+                               ("config.json", "model.safetensors", "pytorch_model.bin"))
 
 
 def _versions() -> dict[str, str]:
-    found = {}
-    for package in ("neardup", "torch", "transformers", "onnx", "onnxruntime"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return found
+    return package_versions(("neardup", "torch", "transformers", "onnx", "onnxruntime"))
 
 
 @contextmanager

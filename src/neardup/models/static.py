@@ -34,7 +34,6 @@ with e5's tokenizer); model2vec tokenizes batches in threads above 10,000 texts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -42,7 +41,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +48,12 @@ import numpy as np
 
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
-from neardup.models.cache import build_folder_atomically, cache_root
+from neardup.models.cache import (
+    build_folder_atomically,
+    cache_root,
+    package_versions,
+    source_stamped_name,
+)
 from neardup.models.texts import check_encode_args
 
 log = logging.getLogger(__name__)
@@ -319,25 +322,15 @@ def _result(folder: Path, source: Path, name: str, manifest: Mapping[str, Any]) 
 
 def _cache_folder_name(preset_name: str, source: Path) -> str:
     """One folder per preset and source build: a rebuilt source gets a fresh distillation."""
-    stamp = [str(source.resolve()), str(DISTILL_VERSION), str(DEFAULT_PCA_DIMS),
-             str(DEFAULT_SIF_COEFFICIENT)]
-    for file in ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"):
-        path = source / file
-        if path.is_file():
-            info = path.stat()
-            stamp.append(f"{file}:{info.st_size}:{info.st_mtime_ns}")
-    digest = hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:10]
-    return f"{preset_name}-static-v{DISTILL_VERSION}-{digest}"
+    return source_stamped_name(
+        preset_name, "static", DISTILL_VERSION, source,
+        (DEFAULT_PCA_DIMS, DEFAULT_SIF_COEFFICIENT),
+        ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"),
+    )
 
 
 def _versions() -> dict[str, str]:
-    found = {}
-    for package in ("neardup", "model2vec", "skeletoken", "torch", "transformers"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return found
+    return package_versions(("neardup", "model2vec", "skeletoken", "torch", "transformers"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from neardup.errors import InputError, ModelError, require
+from neardup.pairs import check_pair_texts
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -147,18 +148,6 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _texts(values: Sequence[Any], what: str) -> list[str]:
-    out: list[str] = []
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise InputError(
-                f"{what}: pair {i} has {type(v).__name__} {v!r:.60} where a text was expected; "
-                "convert the column to strings"
-            )
-        out.append(v)
-    return out
-
-
 class CrossEncoderReranker:
     """A sentence-transformers ``CrossEncoder`` with one sigmoid output, as a :class:`Reranker`.
 
@@ -260,8 +249,8 @@ class CrossEncoderReranker:
         show_progress: bool = False,
     ) -> np.ndarray:
         """P(duplicate) per pair (float32 in [0, 1]); averaged over both orders if symmetric."""
-        a = _texts(texts_a, "texts_a")
-        b = _texts(texts_b, "texts_b")
+        a = check_pair_texts(texts_a, "texts_a")
+        b = check_pair_texts(texts_b, "texts_b")
         if len(a) != len(b):
             raise InputError(f"{len(a)} first texts but {len(b)} second texts; give pairs")
         if batch_size < 1:

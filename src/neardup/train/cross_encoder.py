@@ -44,6 +44,7 @@ import numpy as np
 
 from neardup.errors import InputError, ModelError, require
 from neardup.evaluate.data import PairData
+from neardup.pairs import distinct_pair_texts
 from neardup.train.base_model import resolve_base_model
 from neardup.train.data import distinct_pairs
 from neardup.train.scorer import MIN_PAIRS, MIN_PER_CLASS, SplitScores
@@ -354,12 +355,7 @@ def mine_hard_negatives(
 
     if k <= 0:
         return []
-    position: dict[str, int] = {}
-    for t in list(data.texts1) + list(data.texts2):
-        position.setdefault(t, len(position))
-    texts = list(position)
-    left = np.fromiter((position[t] for t in data.texts1), np.int64, len(data))
-    right = np.fromiter((position[t] for t in data.texts2), np.int64, len(data))
+    texts, left, right = distinct_pair_texts(data.texts1, data.texts2)
     y = np.asarray(data.labels, dtype=np.int64)
     pos = y == 1
     if not pos.any():
@@ -552,13 +548,9 @@ def _examples(
 
 
 def _versions() -> dict[str, str]:
-    import importlib.metadata as md
+    from neardup.models.cache import package_versions
 
-    out = {}
-    for dist in ("neardup", "sentence-transformers", "transformers", "torch"):
-        with contextlib.suppress(md.PackageNotFoundError):
-            out[dist] = md.version(dist)
-    return out
+    return package_versions(("neardup", "sentence-transformers", "transformers", "torch"))
 
 
 def _bi_encoder(name: str, path: Path, device: str) -> "Encoder":
@@ -575,16 +567,12 @@ def _baseline(
 ) -> SplitScores:
     from neardup.models.texts import SYMMETRIC_KIND
 
-    position: dict[str, int] = {}
-    for t in list(dev.texts1) + list(dev.texts2):
-        position.setdefault(t, len(position))
+    texts, left, right = distinct_pair_texts(dev.texts1, dev.texts2)
     emb = np.asarray(
-        encoder.encode(list(position), kind=SYMMETRIC_KIND, batch_size=batch_size,
+        encoder.encode(texts, kind=SYMMETRIC_KIND, batch_size=batch_size,
                        show_progress=show_progress),
         dtype=np.float32,
     )
-    left = np.fromiter((position[t] for t in dev.texts1), np.int64, len(dev))
-    right = np.fromiter((position[t] for t in dev.texts2), np.int64, len(dev))
     return SplitScores.of(np.asarray(dev.labels), (emb[left] * emb[right]).sum(axis=1))
 
 

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from neardup.errors import InputError, ModelError
+from neardup.pairs import check_pair_texts, distinct_pair_texts
 from neardup.scoring import LexicalScorer, embedding_similarity
 from neardup.text import normalize
 
@@ -291,28 +292,6 @@ def _check_training(y: np.ndarray, where: str = "") -> None:
             )
 
 
-def _check_texts(texts: Sequence[Any], what: str) -> list[str]:
-    out = []
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InputError(f"{what}: pair {i} has {type(t).__name__} {t!r:.60} where a text "
-                             "was expected; convert the column to strings")
-        out.append(t)
-    return out
-
-
-def _pair_collection(
-    texts1: Sequence[str], texts2: Sequence[str]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Distinct texts (first-seen order) and each pair's positions in them."""
-    position: dict[str, int] = {}
-    for t in list(texts1) + list(texts2):
-        position.setdefault(t, len(position))
-    left = np.fromiter((position[t] for t in texts1), np.int64, len(texts1))
-    right = np.fromiter((position[t] for t in texts2), np.int64, len(texts2))
-    return list(position), left, right
-
-
 def _threads(n_rows: int):
     """Context limiting OpenMP/BLAS threads to 1 for small inputs (a no-op otherwise)."""
     import contextlib
@@ -463,8 +442,8 @@ class LearnedPairScorer(BaseEstimator):
         encoder=None,
     ) -> "LearnedPairScorer":
         """Fit on labelled pairs (1 = duplicate). ``encoder`` adds the embedding cosine feature."""
-        texts1 = _check_texts(texts1, "texts1")
-        texts2 = _check_texts(texts2, "texts2")
+        texts1 = check_pair_texts(texts1, "texts1")
+        texts2 = check_pair_texts(texts2, "texts2")
         y = _check_labels(labels)
         if not (len(texts1) == len(texts2) == y.size):
             raise InputError(
@@ -473,7 +452,7 @@ class LearnedPairScorer(BaseEstimator):
             )
         self._check_params()
         _check_training(y)
-        uniques, left, right = _pair_collection(texts1, texts2)
+        uniques, left, right = distinct_pair_texts(texts1, texts2)
         embeddings = (
             _encode(encoder, uniques, self.batch_size, False) if encoder is not None else None
         )
@@ -618,7 +597,7 @@ class LearnedPairScorer(BaseEstimator):
             raise InputError(f"{len(texts1)} first texts but {len(texts2)} second texts")
         if self.model_name_ is not None:
             self.check_encoder(encoder)
-        uniques, left, right = _pair_collection(list(texts1), list(texts2))
+        uniques, left, right = distinct_pair_texts(list(texts1), list(texts2))
         emb = (
             _encode(encoder, uniques, self.batch_size, False)
             if encoder is not None and self.model_name_ is not None
@@ -821,7 +800,7 @@ def train_pair_scorer(
             encoder = load_encoder(model_name)
         else:
             encoder = model_name
-    uniques, left, right = _pair_collection(data.texts1, data.texts2)
+    uniques, left, right = distinct_pair_texts(data.texts1, data.texts2)
     start = time.perf_counter()
     embeddings = (
         _encode(encoder, uniques, batch_size, show_progress) if encoder is not None else None
