@@ -150,9 +150,6 @@ def char_wb_tfidf(
     fit_chunks = [
         _padded_words(fit_docs[s : s + CHUNK_TEXTS]) for s in range(0, len(fit_docs), CHUNK_TEXTS)
     ]
-    doc_chunks = fit_chunks if same else [
-        _padded_words(docs[s : s + CHUNK_TEXTS]) for s in range(0, len(docs), CHUNK_TEXTS)
-    ]
     alphabet = _Alphabet([c[0] for c in fit_chunks])
     if alphabet.size > MAX_ALPHABET:
         return None
@@ -188,10 +185,13 @@ def char_wb_tfidf(
     if same:
         rows = [weigh(c) for c in fit_counts]
     else:
-        rows = [weigh(_counts(*keys(c), vocab, int(c[3]))) for c in doc_chunks]
+        rows = [
+            weigh(_counts(*keys(_padded_words(docs[s : s + CHUNK_TEXTS])), vocab,
+                          min(CHUNK_TEXTS, len(docs) - s)))
+            for s in range(0, len(docs), CHUNK_TEXTS)
+        ]
     del fit_counts
     out = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(vocab)), dtype=np.float32)
     out.indices = out.indices.astype(np.int32, copy=False)
-    out.sort_indices()  # already sorted per chunk: a check, not a sort
-    out.has_sorted_indices = True
+    out.has_sorted_indices = True  # each chunk's rows were sorted by sum_duplicates
     return out

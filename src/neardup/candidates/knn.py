@@ -12,10 +12,10 @@ Methods:
   reasonable for millions of rows (M=32 is the usual quality/memory balance for 256-1024-d
   text embeddings; efSearch scales with k because the candidate list must hold at least k).
 - ``"ivf"``: faiss ``IndexIVFScalarQuantizer`` with float16 lists (half the memory of
-  ``IndexIVFFlat`` and 1.6x faster scans at the same recall; returned scores carry float16
-  rounding, ~1e-3) with ``nlist ~ 4 sqrt(n)`` lists (capped at ``n / 39`` so
-  each centroid gets the 39 training points faiss asks for) and ``nprobe = 16`` lists visited
-  per query (all lists when there are fewer). k-means is trained on a sample of
+  ``IndexIVFFlat`` and 1.5x faster scans at the same recall, see ``benchmarks/components.py``;
+  returned scores carry float16 rounding, ~1e-3), ``nlist ~ 4 sqrt(n)`` lists (capped at
+  ``n / 39`` so each centroid gets the 39 training points faiss asks for) and ``nprobe = 16``
+  lists visited per query (all lists when there are fewer). k-means is trained on a sample of
   :data:`IVF_TRAIN_POINTS_PER_LIST` points per list (faiss's minimum without a warning) for
   :data:`IVF_TRAIN_ITERATIONS` iterations, so training costs ``O(n)``, not ``O(n^1.5)``.
   A query costs ``nlist`` centroid products plus ``16 n / nlist`` vector products, both
@@ -369,7 +369,7 @@ def _faiss_search(
     else:
         nlist = default_nlist(nb)
         quantizer = faiss.IndexFlatIP(d)
-        # Lists hold float16 copies: half the memory and 1.6x faster scans than float32 at the
+        # Lists hold float16 copies: half the memory and 1.5x faster scans than float32 at the
         # same recall (100,000 projected n-gram vectors: recall@31 0.990 either way). Scores
         # carry float16 rounding (~1e-3); the dedup pipeline rescores every candidate anyway.
         index = faiss.IndexIVFScalarQuantizer(

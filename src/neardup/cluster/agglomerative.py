@@ -22,8 +22,9 @@ stored as 0.89999998 and must still pass ``threshold=0.9``.
 
 Ties: when several cluster pairs have exactly the same similarity, the sparse merge follows
 its chain (a cluster's previous chain neighbour wins a tie, then the smaller cluster id);
-scipy resolves ties in its own fixed order of the (ascending-row) input. Both are deterministic for a fixed input; they can differ from each
-other, or after the input is permuted, only when exactly tied similarities compete.
+scipy resolves ties in its own fixed order of the (ascending-row) input. Both are
+deterministic for a fixed input; they can differ from each other, or after the input is
+permuted, only when exactly tied similarities compete.
 """
 
 from __future__ import annotations
@@ -97,13 +98,13 @@ def agglomerative(
     # component small; the result is the same.
     strong = pairs.score.astype(np.float64) >= cut
     groups = component_labels(n, pairs.left[strong], pairs.right[strong])
-    pairs = pairs.select(groups[pairs.left] == groups[pairs.right])
+    inside = groups[pairs.left] == groups[pairs.right]
     # A component whose every pair is present and at or above the cut merges whole (each
     # average or minimum is then >= cut): true duplicate groups are mostly such cliques, and
     # settling them here spares one scipy call each (~10^5 of them at a million texts).
     sizes = np.bincount(groups)
-    n_strong = np.bincount(groups[pairs.left[pairs.score.astype(np.float64) >= cut]],
-                           minlength=sizes.size)
+    n_strong = np.bincount(groups[pairs.left[strong]], minlength=sizes.size)  # all inside
+    pairs = pairs.select(inside)
     whole = n_strong == sizes * (sizes - 1) // 2
     _, first_row = np.unique(groups, return_index=True)  # groups are canonical: 0, 1, ...
     labels = np.where(whole[groups], first_row[groups], np.arange(n, dtype=np.int64))
