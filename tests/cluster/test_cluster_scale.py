@@ -69,3 +69,41 @@ def test_cliques_above_the_cut_merge_whole_and_the_rest_still_clusters(seed: int
                               np.concatenate(scores).astype(np.float32))
     got = agglomerative(n, pairs, threshold=0.5, linkage=linkage)
     np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))
+
+
+def _planted_graph(seed: int, n: int = 150) -> Pairs:
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 30, n)
+    a = rng.integers(0, n, 1200)
+    b = rng.integers(0, n, 1200)
+    score = rng.permutation(1200).astype(np.float32) / 1200 * 0.45
+    same = groups[a] == groups[b]
+    score[same] = 0.5 + rng.permutation(int(same.sum())).astype(np.float32) / 2000
+    return Pairs.from_arrays(a, b, score)
+
+
+@pytest.mark.parametrize("stall_ratio", [1, 3, 10**9])
+@pytest.mark.parametrize("linkage", ["average", "complete"])
+def test_rounds_that_stall_hand_over_to_the_chain(
+    monkeypatch: pytest.MonkeyPatch, stall_ratio: int, linkage: str
+) -> None:
+    """The vectorised rounds stop when few clusters merge per round (10**9: at once) and the
+    nearest-neighbour chain finishes the reduced graph: still the full dense linkage."""
+    import importlib
+
+    module = importlib.import_module("neardup.cluster.agglomerative")
+    monkeypatch.setattr(module, "STALL_RATIO", stall_ratio)
+    for seed in range(4):
+        pairs = _planted_graph(seed)
+        got = agglomerative(150, pairs, threshold=0.5, linkage=linkage)
+        np.testing.assert_array_equal(got, reference(150, pairs, 0.5, linkage))
+
+
+def test_a_chain_with_rising_scores_merges_one_pair_per_round_and_still_finishes() -> None:
+    """The worst case for rounds (each round merges only the chain's top pair) is handed to the
+    chain fallback; average linkage still gives scipy's answer."""
+    n = 400
+    rows = np.arange(n - 1)
+    pairs = Pairs.from_arrays(rows, rows + 1, (0.5 + 0.49 * rows / n).astype(np.float32))
+    got = agglomerative(n, pairs, threshold=0.45)
+    np.testing.assert_array_equal(got, reference(n, pairs, 0.45, "average"))
