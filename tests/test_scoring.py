@@ -116,6 +116,37 @@ def test_digit_tokens_and_number_agreement() -> None:
     assert both_empty[0] == pytest.approx(1.0)
 
 
+TRICKY = [
+    "iPhone 12 128GB", "v2_beta x86-64 3.5mm", "Телефон Xiaomi 12Т 256ГБ", "a1b c2 d e3f",
+    "２５６ＧＢ full-width", "x² super³", "no digits here", "", "٣٤٥ arabic-indic", "12 12 12",
+]
+
+
+def test_digit_tokens_are_the_word_runs_that_hold_a_digit() -> None:
+    import re
+
+    from neardup.text import normalize
+
+    for text in TRICKY:
+        words = re.findall(r"\w+", normalize(text))
+        assert digit_tokens(text) == frozenset(w for w in words if re.search(r"\d", w)), text
+        assert digit_tokens(normalize(text), normalized=True) == digit_tokens(text)
+
+
+def test_scores_are_the_same_from_texts_that_carry_their_normalised_forms() -> None:
+    from neardup.text import NormalizedTexts, normalize
+
+    texts = TEXTS + TRICKY
+    carried = NormalizedTexts(texts, [normalize(t) for t in texts])
+    rng = np.random.default_rng(3)
+    left, right = rng.integers(0, len(texts), 60), rng.integers(0, len(texts), 60)
+    np.testing.assert_array_equal(number_disagreement(carried, left, right),
+                                  number_disagreement(texts, left, right))
+    plain, fast = DefaultPairScorer(), DefaultPairScorer()
+    np.testing.assert_array_equal(fast.score(carried, None, left, right),
+                                  plain.score(texts, None, left, right))
+
+
 def test_number_disagreement_needs_numbers_on_both_sides() -> None:
     d = number_disagreement(TEXTS, np.array([0, 0, 0, 3]), np.array([1, 2, 4, 4]))
     np.testing.assert_allclose(d, [0.0, 2 / 3, 1.0, 1.0], atol=1e-6)

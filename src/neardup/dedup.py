@@ -33,7 +33,7 @@ from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
 from neardup.pairs import Pairs, distinct_pair_texts
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
-from neardup.text import normalize
+from neardup.text import NormalizedTexts, normalize, normalize_all
 
 if TYPE_CHECKING:
     from neardup.rerank import Reranker, RerankStats
@@ -191,7 +191,8 @@ class _Timer:
 class _Collapsed:
     """Distinct non-empty texts in canonical order and the map from rows to them."""
 
-    texts: list[str]  # one raw text per distinct normalised text, canonical order
+    # one raw text per distinct normalised text, canonical order; carries the normalised forms
+    texts: NormalizedTexts
     row_to_unique: np.ndarray  # int64 per input row, -1 for empty rows
     empty_rows: list[int]
     sources: np.ndarray | None = None  # source code per distinct text, when linking across
@@ -207,15 +208,17 @@ class _Collapsed:
 
 def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Collapsed:
     keys: dict[str, list[int]] = {}
+    norm_of: dict[str, str] = {}
     empty: list[int] = []
     for row, text in enumerate(texts):
-        key = normalize(text)
+        key = norm = normalize(text)
         if not key:
             empty.append(row)
             continue
         if sources is not None:
             # copies are merged within a source only, so every distinct text keeps one source
             key = f"{sources[row]}\x00{key}"
+            norm_of[key] = norm
         keys.setdefault(key, []).append(row)
     # canonical order: by normalised text; the representative raw text of a key is the
     # smallest raw text, so neither depends on row order
@@ -226,11 +229,12 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
         rows = keys[key]
         row_to_unique[rows] = u
         uniques.append(min(texts[r] for r in rows))
+    normalized = [norm_of[k] for k in ordered] if sources is not None else ordered
     unique_sources = None
     if sources is not None:
         codes = {s: i for i, s in enumerate(sorted(set(map(str, sources))))}
         unique_sources = np.array([codes[str(sources[keys[k][0]])] for k in ordered], np.int64)
-    return _Collapsed(uniques, row_to_unique, empty, unique_sources)
+    return _Collapsed(NormalizedTexts(uniques, normalized), row_to_unique, empty, unique_sources)
 
 
 @dataclass
@@ -901,9 +905,9 @@ class Deduplicator:
                 if s > best_score[t] or (s == best_score[t] and r - nt < best_train[t]):
                     best_score[t], best_train[t] = s, r - nt
             # exact copies always leak, whatever the threshold
-            train_keys = {normalize(t): u for u, t in enumerate(train_c.texts)}
-            for u, text in enumerate(test_c.texts):
-                hit = train_keys.get(normalize(text))
+            train_keys = {t: u for u, t in enumerate(normalize_all(train_c.texts))}
+            for u, text in enumerate(normalize_all(test_c.texts)):
+                hit = train_keys.get(text)
                 if hit is not None:
                     best_train[u], best_score[u] = hit, 1.0
             leaked_u = (best_train >= 0) & (best_score >= threshold.value)

@@ -37,7 +37,7 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 import scipy.sparse as sp
 
-from neardup.text import normalize
+from neardup.text import NormalizedTexts, normalize, normalize_all
 
 __all__ = [
     "PairScorer",
@@ -187,9 +187,9 @@ def char_ngram_matrix(
     ``texts`` themselves (the collection being deduplicated). Texts are passed through
     :func:`neardup.text.normalize` first unless ``normalize_text`` is False.
     """
-    prep = normalize if normalize_text else (lambda s: s)
-    docs = [prep(t) for t in texts]
-    fit_docs = docs if fit_texts is None else [prep(t) for t in fit_texts]
+    prep = normalize_all if normalize_text else list
+    docs = prep(texts)
+    fit_docs = docs if fit_texts is None else prep(fit_texts)
     if not any(fit_docs):
         return sp.csr_matrix((len(docs), 0), dtype=np.float32)
     from neardup import ngrams
@@ -315,11 +315,17 @@ def rescale_embedding_cosine(
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _DIGIT = re.compile(r"\d")
+_DIGIT_TOKEN = re.compile(r"\w*\d\w*", re.UNICODE)
 
 
-def digit_tokens(text: str) -> frozenset[str]:
-    """Digit-bearing tokens of the normalised text ("128gb", "v2", "2007"), as a set."""
-    return frozenset(t for t in _TOKEN.findall(normalize(text)) if _DIGIT.search(t))
+def digit_tokens(text: str, *, normalized: bool = False) -> frozenset[str]:
+    """Digit-bearing tokens of the normalised text ("128gb", "v2", "2007"), as a set.
+
+    ``normalized=True``: ``text`` is already :func:`neardup.text.normalize`'s output.
+    """
+    # a word run with a digit in it: the scan reaches a word's first character before any
+    # later one, and a word with no digit has no suffix with one, so matches are whole words
+    return frozenset(_DIGIT_TOKEN.findall(text if normalized else normalize(text)))
 
 
 def _digit_jaccard(
@@ -339,11 +345,16 @@ def _digit_jaccard(
     # |A & B| is a row-wise dot product and |A| a row sum: no Python loop over (millions of)
     # pairs. Only texts that occur in a pair are tokenised.
     used = np.unique(np.concatenate([left, right]))
+    if isinstance(texts, NormalizedTexts):
+        norm = texts.normalized
+        docs = [norm[i] for i in used.tolist()]
+    else:
+        docs = [normalize(texts[i]) for i in used.tolist()]
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
-    for i in used.tolist():
-        indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(texts[i]))
+    for doc in docs:
+        indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(doc, normalized=True))
         indptr.append(len(indices))
     sets = sp.csr_matrix(
         (np.ones(len(indices), np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
@@ -352,11 +363,12 @@ def _digit_jaccard(
     size = np.diff(sets.indptr).astype(np.int64)
     li, ri = np.searchsorted(used, left), np.searchsorted(used, right)
     n_sides = ((size[li] > 0).astype(np.int8) + (size[ri] > 0).astype(np.int8)).astype(np.int8)
-    inter = np.rint(_rowwise_sparse_dot(sets, li, ri)).astype(np.int64)
-    union = size[li] + size[ri] - inter
-    some = union > 0
+    # a pair with tokens on one side only has Jaccard 0: multiply only where both have some
+    both = np.flatnonzero(n_sides == 2)
+    inter = np.rint(_rowwise_sparse_dot(sets, li[both], ri[both])).astype(np.int64)
+    union = size[li[both]] + size[ri[both]] - inter
     # same arithmetic as len(a & b) / len(a | b) in Python floats, then stored as float32
-    jaccard[some] = inter[some] / union[some]
+    jaccard[both] = inter / union
     return jaccard, n_sides
 
 

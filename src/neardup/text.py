@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
+
+from neardup.errors import InputError
 
 _SPACE = re.compile(r"\s+", re.UNICODE)
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -19,3 +22,56 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     if strip_punctuation:
         text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+class NormalizedTexts(list[str]):
+    """A read-only list of texts that carries their :func:`normalize` forms (``normalized``).
+
+    The pipeline normalises every row once to collapse exact copies; handing the distinct texts
+    on as this type lets character n-grams and number tokens reuse those forms instead of
+    normalising each text twice more (~1 s per 100,000 texts). Any other sequence of texts
+    works as well, only slower; :func:`normalize_all` is the one reader.
+    """
+
+    def __init__(self, texts: Sequence[str], normalized: Sequence[str]) -> None:
+        super().__init__(texts)
+        if len(normalized) != len(self):
+            raise ValueError(f"{len(normalized)} normalised forms for {len(self)} texts")
+        self.normalized: list[str] = list(normalized)
+
+    def __add__(self, other: object) -> list[str]:  # type: ignore[override]
+        if isinstance(other, NormalizedTexts):
+            return NormalizedTexts(list(self) + list(other), self.normalized + other.normalized)
+        return list(self) + list(other)  # type: ignore[call-overload]
+
+    def __reduce__(self) -> tuple[type, tuple[list[str], list[str]]]:
+        # list's own pickling appends item by item, which the read-only guard refuses
+        return (NormalizedTexts, (list(self), self.normalized))
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("NormalizedTexts is read-only: copy it with list() to change it")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only  # type: ignore[assignment]
+
+
+def normalize_all(
+    texts: Sequence[str], normalizer: Callable[[str], str] = normalize
+) -> list[str]:
+    """``normalizer`` of every row (reusing the forms a :class:`NormalizedTexts` carries for
+    :func:`normalize`), rejecting non-strings with the offending row and value.
+
+    Missing values (``None``, pandas ``NaN``) are a common input mistake; failing here with the
+    row number beats a ``TypeError`` from deep inside ``unicodedata``.
+    """
+    if normalizer is normalize and isinstance(texts, NormalizedTexts):
+        return texts.normalized
+    out: list[str] = []
+    for row, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(
+                f"row {row}: expected a string, got {type(text).__name__} {text!r}; "
+                "fill or drop missing texts before deduplicating"
+            )
+        out.append(normalizer(text))
+    return out

@@ -14,26 +14,9 @@ import numpy as np
 
 from neardup.errors import InputError
 from neardup.pairs import Pairs
-from neardup.text import normalize
+from neardup.text import normalize, normalize_all
 
 Normalizer = Callable[[str], str]
-
-
-def normalize_all(texts: Sequence[str], normalizer: Normalizer = normalize) -> list[str]:
-    """Normalise every row, rejecting non-strings with the offending row and value.
-
-    Missing values (``None``, pandas ``NaN``) are a common input mistake; failing here with the
-    row number beats a ``TypeError`` from deep inside ``unicodedata``.
-    """
-    out: list[str] = []
-    for row, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise InputError(
-                f"row {row}: expected a string, got {type(text).__name__} {text!r}; "
-                "fill or drop missing texts before deduplicating"
-            )
-        out.append(normalizer(text))
-    return out
 
 
 def exact_groups(texts: Sequence[str], *, normalizer: Normalizer = normalize) -> np.ndarray:

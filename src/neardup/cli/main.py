@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from neardup.errors import InputError, NeardupError
+# the pipeline's own defaults, so that --help shows what the library does
+from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
 
 app = typer.Typer(
     name="neardup",
@@ -162,10 +164,10 @@ def dedup(
     rerank_floor: Annotated[
         float,
         typer.Option(help="Re-rank every candidate whose first-stage score reaches this."),
-    ] = 0.2,
+    ] = DEFAULT_FLOOR,
     rerank_top_k: Annotated[
         int, typer.Option(help="Also re-rank each text's k best candidates, whatever their score.")
-    ] = 5,
+    ] = DEFAULT_TOP_K,
     rerank_max_pairs: Annotated[
         Optional[int],
         typer.Option(help="Re-rank at most this many pairs (the best first); the rest are not linked."),
@@ -814,7 +816,8 @@ def export(
     model: Annotated[str, typer.Argument(help="Preset name or sentence-transformers folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")],
     onnx: Annotated[
-        bool, typer.Option("--onnx/--no-onnx", help="Write an ONNX folder (the only format).")
+        bool,
+        typer.Option("--onnx", help="Write an ONNX folder (the only format, so the default)."),
     ] = True,
     int8: Annotated[
         bool, typer.Option("--int8", help="Also write a dynamically int8-quantised graph.")
@@ -823,8 +826,7 @@ def export(
     """Export a model to ONNX (onnxruntime, no torch at inference) and check its vectors."""
     from neardup.models.export import check_export, export_onnx
 
-    if not onnx:
-        raise InputError("Only ONNX export exists; drop --no-onnx.")
+    del onnx  # accepted so that `neardup export MODEL --onnx` reads as documented
     folder = export_onnx(model, output, int8=int8)
     table = Table(title=f"{model} exported: cosine to the torch vectors on probe texts")
     for col in ("graph", "--model", "min cosine", "mean cosine"):

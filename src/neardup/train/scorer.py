@@ -41,7 +41,7 @@ from sklearn.base import BaseEstimator
 from neardup.errors import InputError, ModelError
 from neardup.pairs import check_pair_texts, distinct_pair_texts
 from neardup.scoring import LexicalScorer, embedding_similarity
-from neardup.text import normalize
+from neardup.text import normalize, normalize_all
 
 __all__ = [
     "PairFeatures",
@@ -187,7 +187,7 @@ class PairFeatures:
     def _collection(self, texts: Sequence[str]) -> _Collection:
         key = hash((len(texts), tuple(texts)))
         if self._coll is None or self._key != key:
-            docs = [normalize(t) for t in texts]
+            docs = normalize_all(texts)
             words, terms = _binary_matrix(docs, _words)
             mask = np.fromiter((bool(_DIGIT.search(t)) for t in terms), bool, len(terms))
             digits = words[:, np.flatnonzero(mask)].tocsr() if mask.any() else sp.csr_matrix(

@@ -1,0 +1,35 @@
+"""NormalizedTexts: texts that carry their normalised forms through the pipeline."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from neardup.errors import InputError
+from neardup.text import NormalizedTexts, normalize, normalize_all
+
+
+def test_normalize_all_reuses_carried_forms_and_checks_plain_lists() -> None:
+    texts = NormalizedTexts(["A, b", "C"], ["carried", "forms"])
+    assert normalize_all(texts) == ["carried", "forms"]  # read, not recomputed
+    assert normalize_all(["A, b", "C"]) == ["a b", "c"]
+    # another normaliser is applied, whatever the texts carry
+    assert normalize_all(texts, str.upper) == ["A, B", "C"]
+    with pytest.raises(InputError, match=r"row 1: expected a string, got NoneType None"):
+        normalize_all(["ok", None])  # type: ignore[list-item]
+
+
+def test_normalized_texts_are_read_only_and_survive_concatenation_and_pickling() -> None:
+    a = NormalizedTexts(["A"], [normalize("A")])
+    b = NormalizedTexts(["B b"], [normalize("B b")])
+    both = a + b
+    assert isinstance(both, NormalizedTexts) and both.normalized == ["a", "b b"]
+    assert not isinstance(a + ["x"], NormalizedTexts) and a + ["x"] == ["A", "x"]
+    assert pickle.loads(pickle.dumps(both)).normalized == both.normalized
+    for change in (lambda: a.append("x"), lambda: a.__setitem__(0, "x"), lambda: a.sort()):
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    assert list(a) == ["A"] and a.normalized == ["a"]
+    with pytest.raises(ValueError, match="1 normalised forms for 2 texts"):
+        NormalizedTexts(["a", "b"], ["a"])
