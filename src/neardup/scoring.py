@@ -29,7 +29,6 @@ int64 arrays of equal length); scorers return one float32 per pair in the same o
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
@@ -37,6 +36,7 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 import scipy.sparse as sp
 
+from neardup._threads import run_chunks
 from neardup.text import NormalizedTexts, normalize, normalize_all
 
 __all__ = [
@@ -231,26 +231,9 @@ def _rowwise_sparse_dot(x: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -
         b = x[right[s : s + _CHUNK]]
         out[s : s + _CHUNK] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
-    starts = range(0, left.shape[0], _CHUNK)
-    workers = min(len(starts), _cpu_count())
-    if workers <= 1:
-        for s in starts:
-            chunk(s)
-    else:
-        # scipy's sparse kernels release the GIL: two threads gave 1.5x on the two cores here;
-        # chunks write disjoint slices, so the result does not depend on scheduling
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(chunk, starts))
+    # scipy's sparse kernels release the GIL: two threads gave 1.5x on the two cores here
+    run_chunks(chunk, left.shape[0], _CHUNK)
     return out
-
-
-def _cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def char_ngram_similarity(
@@ -297,10 +280,14 @@ def embedding_similarity(
     right = _as_index(right, "right")
     _check_pairs(emb.shape[0], left, right)
     out = np.empty(left.shape[0], dtype=np.float32)
-    for s in range(0, left.shape[0], _CHUNK):
+
+    def chunk(s: int) -> None:
         a = emb[left[s : s + _CHUNK]].astype(np.float32, copy=False)
         b = emb[right[s : s + _CHUNK]].astype(np.float32, copy=False)
         out[s : s + _CHUNK] = np.einsum("ij,ij->i", a, b)
+
+    # gathers and einsum release the GIL: 1.4x with two threads on 3M pairs of 256-d rows
+    run_chunks(chunk, left.shape[0], _CHUNK)
     return out
 
 

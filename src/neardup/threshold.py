@@ -129,18 +129,20 @@ def mixture_threshold(
     pi = np.array([0.8, 0.2])
     prev = -np.inf
     for _ in range(max_iter):
-        logp = (
-            -0.5 * ((s[:, None] - mu) / sd) ** 2 - np.log(sd) + np.log(pi)
-        )  # (n, 2) up to a constant
-        mx = logp.max(axis=1, keepdims=True)
-        p = np.exp(logp - mx)
-        tot = p.sum(axis=1, keepdims=True)
-        r = p / tot
+        # log densities of the two components up to a constant, one 1-d array each (the same
+        # arithmetic as an (n, 2) array, without its broadcasting and axis reductions)
+        l0 = -0.5 * ((s - mu[0]) / sd[0]) ** 2 - np.log(sd[0]) + np.log(pi[0])
+        l1 = -0.5 * ((s - mu[1]) / sd[1]) ** 2 - np.log(sd[1]) + np.log(pi[1])
+        mx = np.maximum(l0, l1)
+        p0, p1 = np.exp(l0 - mx), np.exp(l1 - mx)
+        tot = p0 + p1
+        r0, r1 = p0 / tot, p1 / tot
         ll = float((np.log(tot) + mx).sum())
-        nk = r.sum(axis=0) + 1e-12
+        nk = np.array([r0.sum(), r1.sum()]) + 1e-12
         pi = nk / nk.sum()
-        mu = (r * s[:, None]).sum(axis=0) / nk
-        sd = np.sqrt((r * (s[:, None] - mu) ** 2).sum(axis=0) / nk) + 1e-4
+        mu = np.array([(r0 * s).sum(), (r1 * s).sum()]) / nk
+        sd = np.sqrt(np.array([(r0 * (s - mu[0]) ** 2).sum(),
+                               (r1 * (s - mu[1]) ** 2).sum()]) / nk) + 1e-4
         if ll - prev < 1e-8 * abs(ll):
             break
         prev = ll

@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from neardup._threads import run_chunks
 from neardup.candidates.knn import _topk_block, knn_search
 from neardup.errors import InputError
 from neardup.pairs import Pairs
@@ -46,6 +47,8 @@ AUTO_EXACT_MAX_ROWS = 5_000
 PROJECTION_DIM = 256
 #: Seed of the random projection: fixed, so results do not vary between runs.
 PROJECTION_SEED = 0
+# Rows per projection block (each thread multiplies whole blocks).
+_PROJECT_ROWS = 16384
 # Scores materialised per exact block (float32): 2**23 scores = 32 MB, as for embedding kNN.
 _BLOCK_ELEMENTS = 1 << 23
 
@@ -108,7 +111,16 @@ def project_tfidf(matrix: sp.csr_matrix, dim: int = PROJECTION_DIM) -> np.ndarra
         return np.zeros((x.shape[0], dim), dtype=np.float32)
     x = x[:, shared]
     proj = GaussianRandomProjection(n_components=dim, random_state=PROJECTION_SEED).fit(x)
-    return np.ascontiguousarray(proj.transform(x), dtype=np.float32)
+    # transform() is x @ components_.T; done here in row blocks on threads (scipy's sparse
+    # times dense product is single-threaded and releases the GIL), the same rows either way
+    weights = np.ascontiguousarray(proj.components_.T, dtype=np.float32)
+    out = np.empty((x.shape[0], dim), dtype=np.float32)
+
+    def block(s: int) -> None:
+        out[s : s + _PROJECT_ROWS] = x[s : s + _PROJECT_ROWS] @ weights
+
+    run_chunks(block, x.shape[0], _PROJECT_ROWS)
+    return out
 
 
 def _choose(method: LexicalMethod, n: int) -> str:

@@ -1,0 +1,30 @@
+"""Chunked work on threads, for numpy and scipy kernels that release the GIL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_chunks(work: Callable[[int], None], total: int, chunk: int) -> None:
+    """Call ``work(start)`` for ``start = 0, chunk, 2 * chunk, ... < total``, on up to
+    :func:`cpu_count` threads. Each call must write only its own slice of the output, so the
+    result does not depend on scheduling."""
+    starts = range(0, total, chunk)
+    workers = min(len(starts), cpu_count())
+    if workers <= 1:
+        for start in starts:
+            work(start)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(work, starts))  # list(): re-raises the first error
