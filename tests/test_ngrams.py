@@ -65,8 +65,12 @@ def test_transform_with_other_fit_texts_drops_unknown_ngrams_and_characters() ->
     assert_same(reference(TRICKY, fit), ngrams.char_wb_tfidf(TRICKY, fit_docs=fit))
 
 
-def test_same_matrix_on_a_generated_collection_spanning_chunks(monkeypatch) -> None:
-    monkeypatch.setattr(ngrams, "CHUNK_TEXTS", 700)  # several chunks, one partial
+@pytest.mark.parametrize("kept_bytes", [0, 1_500_000, ngrams.KEPT_BYTES])  # ~1 MB a chunk
+def test_same_matrix_on_a_generated_collection_spanning_chunks(monkeypatch, kept_bytes) -> None:
+    """Several chunks, one partial; their n-gram codes all kept, some kept (the rest
+    recomputed) or none kept."""
+    monkeypatch.setattr(ngrams, "CHUNK_TEXTS", 700)
+    monkeypatch.setattr(ngrams, "KEPT_BYTES", kept_bytes)
     docs = [normalize(t) for t in make_near_duplicates(2_000, seed=3).texts]
     assert_same(reference(docs), ngrams.char_wb_tfidf(docs))
     assert_same(reference(docs[:900], docs[900:]), ngrams.char_wb_tfidf(docs[:900], fit_docs=docs[900:]))

@@ -41,6 +41,9 @@ MAX_ALPHABET = (1 << _BITS) - 2
 _UNKNOWN = (1 << _BITS) - 1
 #: Texts per chunk: bounds the per-position arrays (~40 bytes per character of a chunk).
 CHUNK_TEXTS = 50_000
+#: Factorised n-gram codes kept between the vocabulary pass and the counting pass (see
+#: :func:`char_wb_tfidf`); beyond this the keys are recomputed.
+KEPT_BYTES = 512 << 20
 
 
 def supports(analyzer: str, ngram_range: tuple[int, int]) -> bool:
@@ -121,10 +124,14 @@ def _keys(
 def _counts(key: np.ndarray, doc: np.ndarray, vocab: "pd.Index", n_docs: int) -> sp.csr_matrix:
     """Per-text n-gram counts over ``vocab`` (sorted keys); keys not in it are dropped."""
     col = vocab.get_indexer(key)  # a hash lookup: ~3x faster than searchsorted here
+    return _counts_of_columns(col, doc, len(vocab), n_docs)
+
+
+def _counts_of_columns(col: np.ndarray, doc: np.ndarray, n_cols: int, n_docs: int) -> sp.csr_matrix:
     known = col >= 0
     x = sp.csr_matrix(
         (np.ones(int(known.sum()), np.float32), (doc[known], col[known])),
-        shape=(n_docs, len(vocab)),
+        shape=(n_docs, n_cols),
     )
     x.sum_duplicates()  # sorts each row's columns and adds repeated n-grams
     return x
@@ -158,16 +165,40 @@ def char_wb_tfidf(
         flat, lengths, word_doc, _ = chunk
         return _keys(alphabet.ids(flat), lengths, word_doc, ngram_range)
 
-    # The keys of a chunk (16 bytes per n-gram occurrence) are recomputed in each pass rather
-    # than kept: at a million texts all of them would be ~2.5 GB.
-    vocab = pd.Index(np.unique(np.concatenate([pd.unique(keys(c)[0]) for c in fit_chunks])))
+    # The first pass factorises each chunk's n-gram keys. While the codes fit in KEPT_BYTES
+    # (8 bytes per n-gram occurrence: about 100,000 short texts) they are kept, and the second
+    # pass maps each chunk's distinct keys to columns instead of recomputing and looking up
+    # every occurrence; further chunks are recomputed (at a million texts all the keys would
+    # be ~2.5 GB).
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+    kept_bytes = 0
+    distinct = []
+    for chunk in fit_chunks:
+        key, doc = keys(chunk)
+        if kept_bytes + 8 * key.size <= KEPT_BYTES:
+            codes, uniques = pd.factorize(key)
+            kept.append((codes.astype(np.int32), doc.astype(np.int32), uniques))
+            kept_bytes += 8 * key.size
+            distinct.append(uniques)
+        else:
+            kept.append(None)
+            distinct.append(pd.unique(key))
+        del key, doc
+    vocab = pd.Index(np.unique(np.concatenate(distinct)))
+    del distinct
     df = np.zeros(len(vocab), dtype=np.int64)  # each (text, n-gram) counted once
     fit_counts = []
-    for chunk in fit_chunks:
-        counts = _counts(*keys(chunk), vocab, int(chunk[3]))
+    for chunk, codes_of in zip(fit_chunks, kept):
+        if codes_of is None:
+            counts = _counts(*keys(chunk), vocab, int(chunk[3]))
+        else:
+            codes, doc, uniques = codes_of
+            column = vocab.get_indexer(uniques)  # all present: the vocabulary holds them
+            counts = _counts_of_columns(column[codes], doc, len(vocab), int(chunk[3]))
         df += np.bincount(counts.indices, minlength=len(vocab))
         if same:
             fit_counts.append(counts)
+    del kept
     idf = np.log((1.0 + len(fit_docs)) / (1.0 + df)) + 1.0
 
     def weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
