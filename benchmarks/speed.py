@@ -2,7 +2,7 @@
 
     nice .venv/bin/python benchmarks/speed.py [--sizes 10000,100000,1000000]
         [--systems neardup-static,neardup-onnx-int8,neardup-torch,semhash,minhash,st-community]
-        [--encode-sample 20000] [--json speed.json]
+        [--encode-sample 20000] [--repeats 3] [--json speed.json]
 
 Data: :func:`neardup.synth.make_near_duplicates` (seed 0, English and Russian news headlines
 and product titles with OCR-like noise, word deletions, abridgement and reorderings; known
@@ -10,7 +10,9 @@ groups), so pair F1 is measured at every size.
 
 Each (system, size) runs in a fresh subprocess of this script (``--one SYSTEM N``), so every
 peak RSS (``ru_maxrss``) is that run's alone and includes the Python interpreter, the model and
-the texts. Reported per run: texts/s over the whole run, seconds per stage (encode, candidates,
+the texts. With ``--repeats N`` each (system, size) runs N times, the systems taking turns in
+each round, and the run with the median total time is reported (every total is printed under
+the table): on a 2-core machine single runs of the same job vary by 10-20 %. Reported per run: texts/s over the whole run, seconds per stage (encode, candidates,
 scoring, clustering; "other" is the rest: collapsing exact copies, threshold, report), peak
 RSS, pair F1 against the generator's groups (``neardup.evaluate.metrics``: precision/recall
 over same-cluster pairs), the non-encode time as a fraction of encode time, and, for sizes
@@ -461,6 +463,18 @@ def spawn(system: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median total time (the lower middle one of an even count), with every
+    run's total listed under ``totals``; a failed run is reported if any failed."""
+    failed = [r for r in runs if "skipped" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["total"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["totals"] = [r["total"] for r in runs]
+    return chosen
+
+
 def _fmt(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -527,6 +541,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", default="memory", choices=("memory", "disk"))
     parser.add_argument("--dtype", default="float32", choices=("float32", "float16"))
     parser.add_argument("--community-max", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs per system and size; the run with the median total time "
+                             "is reported (its stages, memory and quality)")
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--one", nargs=2, metavar=("SYSTEM", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -542,12 +559,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
     started = time.perf_counter()
-    results = [spawn(system, n, args) for n in sizes for system in systems]
+    results = []
+    for n in sizes:
+        # rounds interleave the systems, so a slow spell of the machine hits them alike
+        runs: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
+        for _ in range(args.repeats):
+            for system in systems:
+                runs[system].append(spawn(system, n, args))
+        results += [_median_run(runs[system]) for system in systems]
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, Python "
                f"{platform.python_version()}, {platform.system()}")
     print(f"\nbenchmarks/speed.py, {datetime.now(timezone.utc):%Y-%m-%d}, {machine}; "
           f"store={args.store}, dtype={args.dtype}; {time.perf_counter() - started:,.0f} s\n")
     print(table(results))
+    if args.repeats > 1:
+        print(f"\nEach row: the median of {args.repeats} runs by total time. All totals (s):")
+        for r in results:
+            if "totals" in r:
+                print(f"- {r['n']:,} {r['system']}: " + ", ".join(f"{t:.1f}" for t in r["totals"]))
     lines = growth(results)
     if lines:
         print("\nGrowth of the non-encode time (1.0 = linear, 1.08 = n log n from 100k to 1M):")

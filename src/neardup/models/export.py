@@ -17,12 +17,11 @@ import json
 import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from neardup.errors import ModelError, require
 from neardup.models.cache import (
@@ -37,6 +36,7 @@ from neardup.models.onnx_encoder import (
     TOKENIZER_FILE,
     OnnxManifest,
 )
+from neardup.models.quiet import quiet_transformers
 
 log = logging.getLogger(__name__)
 
@@ -480,31 +480,9 @@ def _versions() -> dict[str, str]:
     return package_versions(("neardup", "torch", "transformers", "onnx", "onnxruntime"))
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
+def _quiet() -> AbstractContextManager[None]:
     """Silence the tracer's and transformers' warnings during export."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loggers = [logging.getLogger(n) for n in ("transformers", "torch.onnx", "root")]
-        levels = [lg.level for lg in loggers]
-        for lg in loggers:
-            lg.setLevel(logging.ERROR)
-        try:
-            from transformers.utils import logging as hf_logging
-
-            was_enabled = hf_logging.is_progress_bar_enabled()
-            hf_logging.disable_progress_bar()
-        except ImportError:
-            was_enabled = False
-        try:
-            yield
-        finally:
-            for lg, level in zip(loggers, levels):
-                lg.setLevel(level)
-            if was_enabled:
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.enable_progress_bar()
+    return quiet_transformers(python_warnings=True, loggers=("transformers", "torch.onnx", "root"))
 
 
 __all__ = [

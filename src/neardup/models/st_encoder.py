@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from neardup.errors import ModelError, require
 from neardup.models.base import TextKind
+from neardup.models.quiet import quiet_transformers
 from neardup.models.texts import check_kind, check_texts, prompt_name_for
 
 if TYPE_CHECKING:
@@ -117,21 +118,9 @@ def uses_neardup_modules(folder: str | Path) -> bool:
     return bool(own) and not foreign and not any(path.rglob("*.py"))
 
 
-@contextlib.contextmanager
-def _quiet_weight_loading() -> Iterator[None]:
+def _quiet_weight_loading() -> contextlib.AbstractContextManager[None]:
     """Hide transformers' per-load "Loading weights" bar; progress is for encoding."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
-        yield
-        return
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
+    return quiet_transformers(reports=False)
 
 
 def load_st_encoder(

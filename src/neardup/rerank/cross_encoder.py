@@ -11,16 +11,16 @@ Only load folders you trust: a model folder is code-adjacent (it names its own a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from neardup.errors import InputError, ModelError, require
+from neardup.models.quiet import quiet_transformers
 from neardup.pairs import check_pair_texts
 
 if TYPE_CHECKING:
@@ -118,34 +118,6 @@ def is_reranker_folder(path: object) -> bool:
         return False
     p = Path(path)
     return p.is_dir() and (p / MANIFEST).is_file()
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Hide transformers' load reports and weight bars and sentence-transformers' notices (e.g.
-    the "classifier weights newly initialised" report every fresh cross-encoder prints, which is
-    expected here); errors still surface."""
-    import logging
-
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
-        yield
-        return
-    st_logger = logging.getLogger("sentence_transformers")
-    st_level = st_logger.level
-    level = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    st_logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        st_logger.setLevel(st_level)
-        hf_logging.set_verbosity(level)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 class CrossEncoderReranker:

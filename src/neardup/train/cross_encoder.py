@@ -691,7 +691,8 @@ def train_cross_encoder(
     n_trainable = sum(p.numel() for p in _trainable(model).values())
 
     from neardup.io.atomic import atomic_output_dir
-    from neardup.rerank.cross_encoder import MANIFEST, RerankerManifest, quiet_transformers
+    from neardup.models.quiet import quiet_transformers
+    from neardup.rerank.cross_encoder import MANIFEST, RerankerManifest
 
     manifest = RerankerManifest(
         threshold=float(trained.threshold),
@@ -758,7 +759,7 @@ def _fit(
     from transformers import set_seed
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    from neardup.rerank.cross_encoder import quiet_transformers
+    from neardup.models.quiet import quiet_transformers
 
     # the new head's initial weights come from the global generator
     set_seed(opts.seed)
