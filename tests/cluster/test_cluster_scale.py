@@ -24,20 +24,27 @@ def reference(n: int, pairs: Pairs, threshold: float, linkage: str) -> np.ndarra
     return canonical_labels(fcluster(tree, t=1.0 - threshold + 1e-6, criterion="distance"))
 
 
+def _planted_graph(
+    seed: int, n: int, *, n_groups: int, n_edges: int, strong: float, step: int
+) -> Pairs:
+    """A connected kNN-like graph of weak edges (below 0.45) with strong clusters planted in it
+    (``strong`` and up, ``1 / step`` apart). Scores are distinct: no exact ties, whose order
+    scipy and the sparse merge may break differently."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    a = rng.integers(0, n, n_edges)
+    b = rng.integers(0, n, n_edges)
+    score = rng.permutation(n_edges).astype(np.float32) / n_edges * 0.45
+    same = groups[a] == groups[b]
+    score[same] = strong + rng.permutation(int(same.sum())).astype(np.float32) / step
+    return Pairs.from_arrays(a, b, score)
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("linkage", ["average", "complete"])
 def test_agglomerative_equals_full_dense_linkage(seed: int, linkage: str) -> None:
-    rng = np.random.default_rng(seed)
     n = 120
-    # a connected kNN-like graph of weak edges with strong clusters planted in it
-    groups = rng.integers(0, 35, n)
-    a = rng.integers(0, n, 900)
-    b = rng.integers(0, n, 900)
-    # distinct scores: no exact ties, whose order scipy and the sparse merge may break differently
-    score = rng.permutation(900).astype(np.float32) / 900 * 0.45
-    same = groups[a] == groups[b]
-    score[same] = 0.55 + rng.permutation(int(same.sum())).astype(np.float32) / 1000
-    pairs = Pairs.from_arrays(a, b, score)
+    pairs = _planted_graph(seed, n, n_groups=35, n_edges=900, strong=0.55, step=1000)
     for dense_limit in (2000, 0):
         got = agglomerative(n, pairs, threshold=0.5, linkage=linkage, dense_limit=dense_limit)
         np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))
@@ -71,17 +78,6 @@ def test_cliques_above_the_cut_merge_whole_and_the_rest_still_clusters(seed: int
     np.testing.assert_array_equal(got, reference(n, pairs, 0.5, linkage))
 
 
-def _planted_graph(seed: int, n: int = 150) -> Pairs:
-    rng = np.random.default_rng(seed)
-    groups = rng.integers(0, 30, n)
-    a = rng.integers(0, n, 1200)
-    b = rng.integers(0, n, 1200)
-    score = rng.permutation(1200).astype(np.float32) / 1200 * 0.45
-    same = groups[a] == groups[b]
-    score[same] = 0.5 + rng.permutation(int(same.sum())).astype(np.float32) / 2000
-    return Pairs.from_arrays(a, b, score)
-
-
 @pytest.mark.parametrize("stall_ratio", [1, 3, 10**9])
 @pytest.mark.parametrize("linkage", ["average", "complete"])
 def test_rounds_that_stall_hand_over_to_the_chain(
@@ -94,7 +90,7 @@ def test_rounds_that_stall_hand_over_to_the_chain(
     module = importlib.import_module("neardup.cluster.agglomerative")
     monkeypatch.setattr(module, "STALL_RATIO", stall_ratio)
     for seed in range(4):
-        pairs = _planted_graph(seed)
+        pairs = _planted_graph(seed, 150, n_groups=30, n_edges=1200, strong=0.5, step=2000)
         got = agglomerative(150, pairs, threshold=0.5, linkage=linkage)
         np.testing.assert_array_equal(got, reference(150, pairs, 0.5, linkage))
 
