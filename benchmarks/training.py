@@ -467,8 +467,9 @@ def exp_transfer_stack(ctx: Context) -> None:
         work = ctx.folder(f"transfer-stack-{s}")
         train_file = without_conflicts(ditto(root / s / "train.txt")).to_csv(work / "train.csv")
         valid_file = without_conflicts(ditto(root / s / "valid.txt")).to_csv(work / "valid.csv")
-        bi, bi_secs = train_bi(ctx, f"stack-bi-{s}", train_file, dev=valid_file, epochs=1,
-                               batch_size=32, freeze_embeddings=True, max_length=128)
+        bi, bi_secs = train_bi(ctx, f"stack-bi-{s}-{STACK_EPOCHS}ep", train_file,
+                               dev=valid_file, epochs=STACK_EPOCHS, batch_size=32,
+                               freeze_embeddings=True, max_length=128)
         # learned_scorer's protocol: fit on train.txt (its threshold from a held-out 20 % of
         # train), report on test.txt; zero-shot rows get their F1-best threshold on train.txt
         for model in (BASE, str(bi)):
@@ -496,6 +497,8 @@ def exp_transfer_stack(ctx: Context) -> None:
 
 
 STACK_SETS = ("Structured_Amazon-Google",)
+#: Epochs of the ``transfer-stack`` bi-encoder (valid.txt picks the best checkpoint of them).
+STACK_EPOCHS = int(os.environ.get("NEARDUP_STACK_EPOCHS", "1"))
 
 EXPERIMENTS: dict[str, Callable[[Context], None]] = {
     "sts-ru": exp_sts_ru,
