@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neardup._threads import run_chunks
-from neardup.text import NormalizedTexts, normalize, normalize_all
+from neardup.text import normalize, normalize_all
 
 __all__ = [
     "PairScorer",
@@ -300,8 +300,6 @@ def rescale_embedding_cosine(
     return np.clip((np.asarray(cos, np.float32) - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_DIGIT = re.compile(r"\d")
 _DIGIT_TOKEN = re.compile(r"\w*\d\w*", re.UNICODE)
 
 
@@ -332,11 +330,8 @@ def _digit_jaccard(
     # |A & B| is a row-wise dot product and |A| a row sum: no Python loop over (millions of)
     # pairs. Only texts that occur in a pair are tokenised.
     used = np.unique(np.concatenate([left, right]))
-    if isinstance(texts, NormalizedTexts):
-        norm = texts.normalized
-        docs = [norm[i] for i in used.tolist()]
-    else:
-        docs = [normalize(texts[i]) for i in used.tolist()]
+    norm = normalize_all(texts)  # the carried forms when texts is a NormalizedTexts
+    docs = [norm[i] for i in used.tolist()]
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from neardup.errors import InputError
 from neardup.pairs import Pairs
 from neardup.text import normalize, normalize_all
 

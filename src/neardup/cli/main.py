@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neardup.errors import InputError, NeardupError
-# the pipeline's own defaults, so that --help shows what the library does
-from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
+from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K  # shown in --help as is
 
 app = typer.Typer(
     name="neardup",

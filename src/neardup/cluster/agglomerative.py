@@ -192,13 +192,13 @@ def _sparse(
     n: int, left: np.ndarray, right: np.ndarray, weight: np.ndarray, cut: float, linkage: Linkage
 ) -> np.ndarray:
     """The cluster id (smallest row) of every row after merging on the given edges."""
-    lo, hi = np.minimum(left, right), np.maximum(left, right)
-    order = np.argsort(lo * n + hi, kind="stable")  # pairs are canonical: keys are distinct
+    key = np.minimum(left, right) * n + np.maximum(left, right)
+    order = np.argsort(key, kind="stable")  # pairs are canonical: keys are distinct
     state = _Reduced(
         n=n,
         parent=np.arange(n, dtype=np.int64),
         size=np.ones(n, dtype=np.float64),
-        key=(lo * n + hi)[order],
+        key=key[order],
         total=weight[order],
         count=np.ones(order.size, dtype=np.float64),
         low=weight[order].copy(),
@@ -359,4 +359,3 @@ def _nn_chain(state: _Reduced, cut: float, average: bool) -> None:
 
     # ids ascend, so the local keep (the smaller index) is the smaller cluster id too
     state.parent[ids] = ids[np.asarray(parent, dtype=np.int64)]
-    state.key = state.key[:0]

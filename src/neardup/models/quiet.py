@@ -49,7 +49,7 @@ def quiet_transformers(
             for logger, level in zip(held, levels):
                 logger.setLevel(level)
             if hf_logging is not None:
-                if reports and verbosity is not None:
+                if reports:
                     hf_logging.set_verbosity(verbosity)
                 if bars:
                     hf_logging.enable_progress_bar()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,7 +55,7 @@ class SentenceTransformerEncoder:
         require("sentence_transformers", "models", f"The model {name!r}")
         from sentence_transformers import SentenceTransformer
 
-        with _quiet_weight_loading():
+        with quiet_transformers(reports=False):  # progress bars are for encoding
             model = SentenceTransformer(
                 str(folder),
                 device=resolve_device(device),
@@ -118,11 +117,6 @@ def uses_neardup_modules(folder: str | Path) -> bool:
     return bool(own) and not foreign and not any(path.rglob("*.py"))
 
 
-def _quiet_weight_loading() -> contextlib.AbstractContextManager[None]:
-    """Hide transformers' per-load "Loading weights" bar; progress is for encoding."""
-    return quiet_transformers(reports=False)
-
-
 def load_st_encoder(
     folder_or_id: str | os.PathLike[str], name: str, device: str | None, **kwargs: Any
 ) -> SentenceTransformerEncoder:
@@ -130,6 +124,6 @@ def load_st_encoder(
     require("sentence_transformers", "models", f"The model {name!r}")
     from sentence_transformers import SentenceTransformer
 
-    with _quiet_weight_loading():
+    with quiet_transformers(reports=False):  # progress bars are for encoding
         model = SentenceTransformer(str(folder_or_id), device=resolve_device(device), **kwargs)
     return SentenceTransformerEncoder(model, name)

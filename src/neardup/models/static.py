@@ -250,10 +250,11 @@ def _distill_into(
     from model2vec.distill import distill_from_model
     from transformers import AutoModel, AutoTokenizer
 
-    from neardup.models.export import _quiet, read_st_folder
+    from neardup.models.export import read_st_folder
+    from neardup.models.quiet import quiet_transformers
 
     st = read_st_folder(source, purpose=_DISTILL_FEATURE)
-    with _quiet():
+    with quiet_transformers(python_warnings=True, loggers=("transformers", "root")):
         tokenizer = AutoTokenizer.from_pretrained(str(st.transformer), local_files_only=True)
         hf_model = AutoModel.from_pretrained(str(st.transformer), local_files_only=True)
     if not getattr(tokenizer, "is_fast", False):

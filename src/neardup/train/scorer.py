@@ -41,7 +41,7 @@ from sklearn.base import BaseEstimator
 from neardup.errors import InputError, ModelError
 from neardup.pairs import check_pair_texts, distinct_pair_texts
 from neardup.scoring import LexicalScorer, embedding_similarity
-from neardup.text import normalize, normalize_all
+from neardup.text import normalize_all
 
 __all__ = [
     "PairFeatures",
