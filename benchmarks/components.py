@@ -10,8 +10,9 @@ On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
    difference).
 2. IVF lists for kNN: ``IndexIVFFlat`` against ``IndexIVFScalarQuantizer`` with float16 lists,
    and 10 against 5 k-means iterations, on the projected n-gram vectors the lexical candidate
-   search uses (~4 sqrt(n) lists, 39 training points per list, nprobe 16): training and search
-   seconds for ``--queries`` queries, and recall@31 against exact search.
+   search uses (~4 sqrt(n) lists, 39 training points per list, nprobe 16), and the alternative
+   of ~2 sqrt(n) lists with 12 probes (tried and not adopted): training and search seconds for
+   ``--queries`` queries, and recall@31 against exact search.
 
 Prints a Markdown table per part. Timings are of one run each on whatever the machine is doing.
 """
@@ -64,20 +65,24 @@ def ivf_part(texts: list[str], n_queries: int) -> None:
     k = 31
     nlist = default_nlist(n)
     rng = np.random.default_rng(0)
-    train = x[rng.choice(n, min(n, IVF_TRAIN_POINTS_PER_LIST * nlist), replace=False)]
+    train_default = x[rng.choice(n, min(n, IVF_TRAIN_POINTS_PER_LIST * nlist), replace=False)]
     queries = x[:n_queries]
     _, exact = faiss.knn(queries, x, k, metric=faiss.METRIC_INNER_PRODUCT)
-    print(f"\n**IVF on {n:,} projected n-gram vectors ({dim}-d), nlist {nlist}, nprobe "
-          f"{IVF_NPROBE}, {len(queries):,} queries**\n")
-    print("| lists | k-means iterations | train s | search s | recall@31 |")
-    print("|---|---|---|---|---|")
-    for kind, niter in (("flat", 10), ("fp16", 10), ("fp16", 5)):
+    print(f"\n**IVF on {n:,} projected n-gram vectors ({dim}-d), {len(queries):,} queries**\n")
+    print("| lists | nlist | nprobe | k-means iterations | train s | search s | recall@31 |")
+    print("|---|---|---|---|---|---|---|")
+    half = max(1, min(int(round(2 * np.sqrt(n))), n // 39))  # the alternative list count
+    for kind, lists, nprobe, niter in (("flat", nlist, IVF_NPROBE, 10),
+                                       ("fp16", nlist, IVF_NPROBE, 10),
+                                       ("fp16", nlist, IVF_NPROBE, 5), ("fp16", half, 12, 5)):
+        train = x[rng.choice(n, min(n, IVF_TRAIN_POINTS_PER_LIST * lists), replace=False)] \
+            if lists != nlist else train_default
         quantizer = faiss.IndexFlatIP(dim)
         if kind == "flat":
-            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
         else:
             index = faiss.IndexIVFScalarQuantizer(
-                quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+                quantizer, dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
             )
         index.cp.niter = niter
         index.cp.max_points_per_centroid = IVF_TRAIN_POINTS_PER_LIST
@@ -85,13 +90,14 @@ def ivf_part(texts: list[str], n_queries: int) -> None:
         index.train(train)
         t_train = time.perf_counter() - start
         index.add(x)
-        index.nprobe = IVF_NPROBE
+        index.nprobe = nprobe
         start = time.perf_counter()
         _, found = index.search(queries, k)
         t_search = time.perf_counter() - start
         recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact)])
         label = "float32 (IndexIVFFlat)" if kind == "flat" else "float16 (IVFScalarQuantizer)"
-        print(f"| {label} | {niter} | {t_train:.2f} | {t_search:.2f} | {recall:.4f} |")
+        print(f"| {label} | {lists} | {nprobe} | {niter} | {t_train:.2f} | {t_search:.2f} "
+              f"| {recall:.4f} |")
 
 
 def main(argv: list[str] | None = None) -> int:

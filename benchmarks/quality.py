@@ -1,6 +1,6 @@
 """Quality of the default pipeline against the anchors, on the shared real data, in one run.
 
-    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--only shopee,amazon,...]
+    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--only groups,pairs,amazon,static]
 
 Reads ``../shared/data`` (or ``--data`` / ``$NEARDUP_DATA``) and exits 0 with a message when it is
 absent. Prints one Markdown table per task, ready for BENCHMARKS.md.
@@ -228,12 +228,28 @@ def pair_table(sets: list[PairSet], encoders: dict[str, CachedEncoder]) -> None:
         sys.stdout.flush()
 
 
+def static_table(sets: list[GroupSet]) -> None:
+    """The static tier with its default candidates against embedding neighbours alone: what the
+    character n-gram candidates add (automatic threshold, no labels)."""
+    static = load_encoder("multilingual-e5-small@static")
+    print("\n### Static tier: default candidates against embedding kNN alone\n")
+    print("| set | candidates | threshold (how chosen) | pair F1 | row-F1 |")
+    print("|---|---|---|---|---|")
+    for gs in sets:
+        for label, cands in (("knn + lexical-knn (default)", None), ("knn only", ("knn",))):
+            t, how, m = neardup_groups(gs, Deduplicator(static, candidates=cands))
+            print(f"| {gs.name} ({len(gs.texts)}) | {label} | {t:.3f} ({how}) | "
+                  f"{m['pair_f1']:.3f} | {m['row_f1']:.3f} |")
+        sys.stdout.flush()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path,
                         default=Path(os.environ.get("NEARDUP_DATA", DEFAULT_DATA)))
     parser.add_argument("--only", default="groups,pairs",
-                        help="groups, pairs, amazon (comma-separated; amazon = that set alone)")
+                        help="groups, pairs, amazon, static (comma-separated; amazon = that set "
+                             "alone; static = the static tier's candidate sources)")
     args = parser.parse_args()
     if not args.data.exists():
         print(f"skipped: shared data not found at {args.data} (set --data or NEARDUP_DATA)")
@@ -249,6 +265,8 @@ def main() -> int:
         group_table([shopee(args.data), b, amazon_google(args.data)], encoders, tuned)
     if "amazon" in only and "groups" not in only:
         group_table([amazon_google(args.data)], encoders, {})
+    if "static" in only:
+        static_table([shopee(args.data), *shopee_halves(args.data), amazon_google(args.data)])
     if "pairs" in only:
         pair_table([paraphraser(args.data), stsb(args.data, "ru"), stsb(args.data, "en")],
                    {"MiniLM": encoders["MiniLM"], "e5-small": encoders["e5-small"]})
