@@ -101,6 +101,13 @@ def test_folder_layout(converted_e5: Any) -> None:
     assert pooling["pooling_mode_mean_tokens"] is True
     bert = json.loads((folder / "config.json").read_text())
     assert (bert["vocab_size"], bert["hidden_size"], bert["num_hidden_layers"]) == (250037, 384, 12)
+    # the config names the tokenizer's special tokens (XLM-R: <s> 0, <pad> 1, </s> 2), so
+    # fine-tuning does not have to realign it (transformers warns when it does)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    assert (bert["bos_token_id"], bert["pad_token_id"], bert["eos_token_id"]) == (
+        tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id) == (0, 1, 2)
     # Conversion is meant to be a short one-off; generous bound for a loaded CI machine.
     assert converted_e5.seconds < 120
 

@@ -194,6 +194,15 @@ def test_pairs_with_online_contrastive_loss(base_model: Path, tmp_path: Path) ->
     assert 0.0 <= result.trained_metrics["cosine_ap"] <= 1.0
 
 
+def test_pairs_with_cosent_loss_rank_duplicates_first(base_model: Path, tmp_path: Path) -> None:
+    result = train_bi_encoder(_write(tmp_path, _pairs()), tmp_path / "m",
+                              _options(base_model, epochs=4, loss="cosent"))
+    # 0/1 labels stay a pairs task: the dev split is measured by AP, not Spearman
+    assert (result.task, result.loss, result.primary_metric) == ("pairs", "cosent", "cosine_ap")
+    _assert_loss_falls(result.loss_history)
+    assert result.trained_metrics["cosine_ap"] >= result.base_metrics["cosine_ap"]
+
+
 def _scored(n: int = 40, seed: int = 3) -> pd.DataFrame:
     """STS-like pairs: the more the two titles share, the higher the score."""
     rng = random.Random(seed)

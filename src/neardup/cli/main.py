@@ -496,7 +496,8 @@ def train_bi_encoder_cmd(
     ] = None,
     loss: Annotated[
         Optional[str],
-        typer.Option(help="pairs: online-contrastive, contrastive; positives: mnrl, "
+        typer.Option(help="pairs: online-contrastive, contrastive, cosent; scored: cosent; "
+                     "positives: mnrl, "
                      "triplet-mean-closest; groups: multi-similarity, triplet, "
                      "triplet-mean-closest; texts: simcse (default: the first)."),
     ] = None,

@@ -230,6 +230,10 @@ def write_sentence_transformer(model: E5File, dest: Path) -> None:
         # The tokenizer pads with <pad>; the original config says 0 (<s>), which would only
         # freeze the <s> embedding during fine-tuning.
         pad_token_id=tok.pad,
+        # BertConfig has no <s> / </s> ids; without them every fine-tuning run warns that the
+        # trainer "aligned" the config with the tokenizer.
+        bos_token_id=tok.bos,
+        eos_token_id=tok.eos,
         architectures=["BertModel"],
     )
     config.save_pretrained(dest)

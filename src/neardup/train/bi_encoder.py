@@ -74,9 +74,10 @@ __all__ = [
 #: File written into the model folder with what was trained, how, and how well.
 MANIFEST = TRAINED_MANIFEST  # the scorer reads the calibrated cosine range from it
 
-#: Losses each task accepts; the first is the default.
+#: Losses each task accepts; the first is the default. CoSENT on 0/1 pairs ranks every
+#: duplicate pair of a batch above every non-duplicate one, the order AP measures.
 LOSSES: dict[Task, tuple[str, ...]] = {
-    "pairs": ("online-contrastive", "contrastive"),
+    "pairs": ("online-contrastive", "contrastive", "cosent"),
     "scored": ("cosent",),
     "positives": ("mnrl", "triplet-mean-closest"),
     "groups": ("multi-similarity", "triplet", "triplet-mean-closest"),
