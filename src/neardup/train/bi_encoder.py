@@ -371,11 +371,14 @@ def _check_train_side(train: TrainingData, options: BiEncoderOptions) -> None:
 def _load_base(path: Path, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
+    from neardup.models.quiet import quiet_transformers
     from neardup.models.st_encoder import uses_neardup_modules
 
     try:
-        return SentenceTransformer(str(path), device=device, local_files_only=True,
-                                   trust_remote_code=uses_neardup_modules(path))
+        # no "Loading weights" bar and load reports: the trainer draws its own progress
+        with quiet_transformers():
+            return SentenceTransformer(str(path), device=device, local_files_only=True,
+                                       trust_remote_code=uses_neardup_modules(path))
     except Exception as exc:
         raise ModelError(f"Cannot load base model folder {str(path)!r}: {exc}") from exc
 
