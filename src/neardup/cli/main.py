@@ -530,7 +530,7 @@ def train_bi_encoder_cmd(
     lora_rank: Annotated[int, typer.Option(help="LoRA rank.")] = 8,
     freeze_embeddings: Annotated[
         bool, typer.Option(help="Freeze the word-embedding matrix (e5-small: 82% of its "
-                           "weights; steps about 2.5x cheaper on CPU).")
+                           "weights): less optimiser memory, somewhat faster steps.")
     ] = False,
     architecture: Annotated[
         str, typer.Option(help="transformer (fine-tune --model) or bilstm (from scratch).")
