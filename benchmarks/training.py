@@ -332,15 +332,18 @@ def exp_paraphraser_mnrl(ctx: Context) -> None:
 #: checkpoint of them: dev AP 0.965, 0.968, 0.968 after epochs 1-3, and it kept the last);
 #: ``NEARDUP_COSENT_EPOCHS`` overrides.
 COSENT_EPOCHS = int(os.environ.get("NEARDUP_COSENT_EPOCHS", "3"))
-#: ``NEARDUP_COSENT_UNFROZEN=1`` trains the word embeddings too (slower steps).
+#: ``NEARDUP_COSENT_UNFROZEN=1`` trains the word embeddings too (slower steps);
+#: ``NEARDUP_COSENT_BATCH`` sets the batch size (CoSENT compares every pair of pairs in it).
 COSENT_UNFROZEN = os.environ.get("NEARDUP_COSENT_UNFROZEN", "0") == "1"
+COSENT_BATCH = int(os.environ.get("NEARDUP_COSENT_BATCH", "32"))
 
 
 def exp_paraphraser_cosent(ctx: Context) -> None:
     train_file, test = paraphraser_split(ctx)
-    name = f"paraphraser-cosent-{COSENT_EPOCHS}ep" + ("-unfrozen" if COSENT_UNFROZEN else "")
+    name = (f"paraphraser-cosent-{COSENT_EPOCHS}ep" + ("-unfrozen" if COSENT_UNFROZEN else "")
+            + (f"-batch{COSENT_BATCH}" if COSENT_BATCH != 32 else ""))
     folder, secs = train_bi(ctx, name, train_file, loss="cosent", epochs=COSENT_EPOCHS,
-                            batch_size=32, freeze_embeddings=not COSENT_UNFROZEN)
+                            batch_size=COSENT_BATCH, freeze_embeddings=not COSENT_UNFROZEN)
     trained = cosines(folder, test.texts1, test.texts2)
     system = "bi-encoder (CoSENT on the 0/1 labels" + (
         ", word embeddings trained too)" if COSENT_UNFROZEN else ")")
