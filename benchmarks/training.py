@@ -497,8 +497,8 @@ def exp_transfer_stack(ctx: Context) -> None:
                                freeze_embeddings=True, max_length=128)
         # learned_scorer's protocol: fit on train.txt (its threshold from a held-out 20 % of
         # train), report on test.txt; zero-shot rows get their F1-best threshold on train.txt
+        cache = ctx.folder("transfer-stack-embeddings")
         for model in (BASE, str(bi)):
-            cache = ctx.folder("transfer-stack-embeddings")
             for r in learned_scorer.run_one(root / s, model, "gbdt", cache, "sigmoid", False):
                 label = "the trained bi-encoder" if model != BASE else BASE
                 # learned_scorer names the cosine row after the model, a path for a trained one
