@@ -177,3 +177,99 @@ def test_evaluate_bad_labels_name_the_row(tmp_path: Path, capsys) -> None:
     )
     assert run("evaluate", src, "--model", "none") == 2
     assert "maybe" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ usage and odd inputs
+
+
+@pytest.mark.parametrize("args", [("dedup", "x.csv", "--no-such-option"), ("dedup",),
+                                  ("dedup", "x.csv", "--k", "abc")])
+def test_usage_errors_exit_2_without_traceback(args, capsys) -> None:
+    assert run(*args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and ("Error" in err or "Usage" in err)
+
+
+def test_brackets_in_names_are_printed_as_they_are(tmp_path: Path, capsys) -> None:
+    # console markup would eat "[v2]" and crash on "[/b]"
+    src = tmp_path / "export [v2].csv"
+    pd.DataFrame({"id": ["1", "2"], "[/b]": ["a b c", "x y z"]}).to_csv(src, index=False)
+    assert run("dedup", src, "--text", "nope", "--model", "none", "-o", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "export [v2].csv" in err and "'[/b]'" in err
+    assert run("dedup", src, "--text", "[/b]", "--model", "none", "-o", tmp_path / "o",
+               "--quiet") == 0
+
+
+def test_sep_option_reads_and_writes_the_separator(tmp_path: Path) -> None:
+    src = tmp_path / "semi.csv"
+    src.write_text("id;title\n1;Red shirt size M\n2;Red shirt size M!\n3;Blue jeans\n")
+    out = tmp_path / "o"
+    assert run("dedup", src, "--text", "title", "--id", "id", "--sep", ";", "--model", "none",
+               "--threshold", "0.5", "-o", out, "--quiet") == 0
+    assert (out / "deduplicated.csv").read_text().splitlines() == [
+        "id;title", "1;Red shirt size M", "3;Blue jeans"]
+
+
+def test_against_uses_the_format_given(tmp_path: Path) -> None:
+    test, train = tmp_path / "test.txt", tmp_path / "train.txt"
+    test.write_text("id,text\nt1,the quick brown fox jumps\nt2,completely unrelated words\n")
+    train.write_text("id,text\nr1,the quick brown fox jumps!\n")
+    out = tmp_path / "o"
+    assert run("dedup", test, "--against", train, "--format", "csv", "--text", "text", "--id",
+               "id", "--model", "none", "--threshold", "0.5", "-o", out, "--quiet") == 0
+    assert pd.read_csv(out / "leaks.csv")["test_id"].tolist() == ["t1"]
+
+
+def test_nothing_to_link_writes_valid_json(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "one.csv"
+    src.write_text("id,text\n1,just one row\n")
+    out = tmp_path / "o"
+    assert run("dedup", src, "--text", "text", "--model", "none", "-o", out, "--quiet") == 0
+    summary = json.loads((out / "summary.json").read_text(),
+                         parse_constant=lambda c: pytest.fail(f"{c} in summary.json"))
+    assert summary["threshold"] is None
+    assert "--threshold nan" not in capsys.readouterr().err
+
+
+def test_output_folder_dot(tmp_path: Path, monkeypatch) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,a b c d\n2,a b c d\n")
+    monkeypatch.chdir(tmp_path)
+    assert run("dedup", "in.csv", "--text", "text", "--model", "none", "-o", ".", "--quiet") == 0
+    assert (tmp_path / "clusters.csv").is_file() and (tmp_path / "deduplicated.csv").is_file()
+
+
+def test_blocked_output_changes_nothing(tmp_path: Path, products: Path) -> None:
+    out = tmp_path / "o"
+    (out / "pairs.csv").mkdir(parents=True)
+    (out / "clusters.csv").write_text("OLD")
+    assert run("dedup", products, "--text", "title", "--model", "none", "-o", out,
+               "--quiet") == 2
+    assert (out / "clusters.csv").read_text() == "OLD"  # no mix of old and new outputs
+    assert sorted(p.name for p in out.iterdir()) == ["clusters.csv", "pairs.csv"]
+
+
+def test_header_with_empty_and_repeated_names_is_written_back(tmp_path: Path) -> None:
+    src = tmp_path / "h.csv"
+    src.write_text(",id,text,text\n0,1,alpha beta gamma,x\n2,3,zzz qqq www,z\n")
+    out = tmp_path / "o"
+    assert run("dedup", src, "--text", "text", "--id", "id", "--model", "none", "-o", out,
+               "--quiet") == 0
+    assert (out / "deduplicated.csv").read_text() == src.read_text()
+
+
+def test_decimal_ids_from_parquet(tmp_path: Path) -> None:
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({
+        "id": pa.array([decimal.Decimal(7), decimal.Decimal("8.50")], pa.decimal128(10, 2)),
+        "text": ["alpha beta", "gamma delta"]}), src)
+    out = tmp_path / "o"
+    assert run("dedup", src, "--text", "text", "--id", "id", "--model", "none", "-o", out,
+               "--quiet") == 0
+    assert pd.read_csv(out / "clusters.csv", dtype=str)["id"].tolist() == ["7", "8.50"]

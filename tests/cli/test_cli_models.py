@@ -105,3 +105,15 @@ def test_evaluate_retrieval_on_a_beir_folder(tmp_path: Path, capsys) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["task"] == "retrieval"
     assert report["metrics"]["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_index_build_refuses_reserved_metadata_before_loading_a_model(tmp_path: Path,
+                                                                      capsys) -> None:
+    src = tmp_path / "it.csv"
+    src.write_text("id,text\n1,red shirt\n2,blue jeans\n")
+    # the model does not exist: the column check must come first, before any model work
+    assert run("index", "build", src, "--text", "text", "--model", str(tmp_path / "no-model"),
+               "-o", tmp_path / "idx") == 2
+    err = capsys.readouterr().err
+    assert "column 'id'" in err and "--id id" in err
+    assert not (tmp_path / "idx").exists()

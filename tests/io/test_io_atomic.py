@@ -65,8 +65,11 @@ def test_write_table_failing_midway_leaves_old_file(tmp_path, monkeypatch, name)
             fh.write(b"partial")
         raise OSError("disk full")
 
-    for method in ("to_csv", "to_json", "to_parquet"):
+    for method in ("to_csv", "to_parquet"):
         monkeypatch.setattr(pd.DataFrame, method, partial_then_fail)
+    import neardup.io.writers as writers
+
+    monkeypatch.setattr(writers, "_write_jsonl", lambda df, path, *a: partial_then_fail(df, path))
     with pytest.raises(OSError, match="disk full"):
         write_table(pd.DataFrame({"id": ["2"], "text": ["new"]}), target)
     monkeypatch.undo()

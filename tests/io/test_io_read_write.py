@@ -172,8 +172,42 @@ def test_csv_parse_error_gives_line(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(tmp_path / "p.csv")
     message = str(err.value)
-    assert "line 4 has 3 fields, but the header has 2" in message
+    assert "record 4 (the header is record 1) has 3 fields, but the header has 2" in message
     assert "--sep" in message
+
+
+def test_csv_trailing_separators_keep_every_column(tmp_path):
+    # one empty field more per data row than the header: pandas alone would make the ids
+    # the index and shift the texts into the id column
+    (tmp_path / "t.csv").write_text("id,text\n007,hello there,\n008,something else,\n")
+    frame = read_table(tmp_path / "t.csv")
+    assert frame.columns.tolist() == ["id", "text"]
+    assert frame["id"].tolist() == ["007", "008"]
+    assert frame["text"].tolist() == ["hello there", "something else"]
+    assert frame.index.equals(pd.RangeIndex(2))
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_csv_extra_value_without_column_is_refused(tmp_path, batched):
+    (tmp_path / "t.csv").write_text("id,text\n1,hello,\n2,hi,stray\n")
+    with pytest.raises(InputError, match=r"data row 2 .*'stray' has no column"):
+        if batched:
+            list(iter_batches(tmp_path / "t.csv", batch_size=1))
+        else:
+            read_table(tmp_path / "t.csv")
+
+
+def test_jsonl_round_trip_keeps_numbers_exact(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "007", "p": 1e-12, "q": 0.1234567890123, "n": {"a": [1, 2]}}\n'
+                   '{"id": "008", "p": 2.5e-11, "q": 1}\n')
+    back = write_table(read_table(src), tmp_path / "out.jsonl").read_text().splitlines()
+    import json
+
+    assert json.loads(back[0]) == {"id": "007", "p": 1e-12, "q": 0.1234567890123,
+                                   "n": {"a": [1, 2]}}
+    second = json.loads(back[1])
+    assert second["q"] == 1 and isinstance(second["q"], int) and second["n"] is None
 
 
 def test_jsonl_parse_error_gives_line(tmp_path):

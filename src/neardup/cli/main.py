@@ -8,6 +8,7 @@ unless the whole job succeeded.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from neardup.errors import InputError, NeardupError
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K  # shown in --help as is
@@ -31,8 +33,10 @@ app.add_typer(index_app, name="index")
 train_app = typer.Typer(help="Train on labelled data.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
-console = Console(stderr=True)
-out = Console()
+# No console markup: paths, column names and texts are printed as they are ("export [v2].csv"
+# must not lose its brackets, and "[/b]" in a column name must not crash the summary).
+console = Console(stderr=True, markup=False)
+out = Console(markup=False)
 
 ModelOpt = Annotated[
     Optional[str],
@@ -57,6 +61,10 @@ FormatOpt = Annotated[
 EncodingOpt = Annotated[
     Optional[str], typer.Option("--encoding", help="Text encoding of CSV/TSV/JSONL input.")
 ]
+SepOpt = Annotated[
+    Optional[str],
+    typer.Option("--sep", help="Field separator of CSV/TSV input (default: ',' or tab)."),
+]
 
 
 def _model_arg(model: str | None) -> str | None:
@@ -76,12 +84,13 @@ def _threshold_arg(value: str) -> float | str:
         raise InputError(f"--threshold must be a number or 'auto', got {value!r}") from None
 
 
-def _load(path: Path, text: list[str], id_col: str | None, fmt: str | None, encoding: str | None):
+def _load(path: Path, text: list[str], id_col: str | None, fmt: str | None, encoding: str | None,
+          sep: str | None = None):
     from neardup.io import load_collection, read_table
 
     if not text:
         raise InputError(f"{path}: give at least one --text COLUMN naming the text to compare")
-    frame = read_table(path, fmt, encoding=encoding)
+    frame = read_table(path, fmt, encoding=encoding, sep=sep)
     return load_collection(frame, list(text), id_col, source=str(path))
 
 
@@ -174,13 +183,14 @@ def dedup(
     rerank_batch_size: Annotated[int, typer.Option(help="Pairs per re-ranker batch.")] = 32,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
+    sep: SepOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Find groups of near-duplicates in INPUT and keep one row per group."""
     from neardup.dedup import Deduplicator
     from neardup.io import atomic_output_dir, detect_format, write_table
 
-    collection = _load(input, text, id, fmt, encoding)
+    collection = _load(input, text, id, fmt, encoding, sep)
     in_format = detect_format(input, fmt)
     dd = Deduplicator(
         _model_arg(model),
@@ -203,11 +213,11 @@ def dedup(
     )
     if collection.empty_rows:
         console.print(
-            f"[yellow]{len(collection.empty_rows)} row(s) have empty text (first: row "
-            f"{collection.empty_rows[0]}); they are kept as singletons.[/yellow]"
+            f"{len(collection.empty_rows)} row(s) have empty text (first: row "
+            f"{collection.empty_rows[0]}); they are kept as singletons.", style="yellow"
         )
     if against is not None:
-        train = _load(against, text, id, None, encoding)
+        train = _load(against, text, id, fmt, encoding, sep)
         leaks = dd.find_leaks(
             collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids
         )
@@ -219,12 +229,12 @@ def dedup(
         clean = collection.frame.loc[~leaks.is_leaked]
         with atomic_output_dir(output) as stage:
             write_table(matches, stage / "leaks.csv", "csv")
-            write_table(clean, stage / f"clean.{_ext(in_format)}", in_format)
+            write_table(clean, stage / f"clean.{_ext(in_format)}", in_format, sep=sep)
         table = Table(title="neardup dedup --against", show_header=False)
         table.add_row("test rows", str(len(collection.ids)))
         table.add_row("train rows", str(len(train.ids)))
         table.add_row("test rows leaked from train", str(leaks.n_leaked))
-        table.add_row("threshold", f"{leaks.threshold.value:.4f} ({leaks.threshold.source})")
+        table.add_row("threshold", _threshold_cell(leaks.threshold))
         table.add_row("model / scorer", f"{leaks.model} / {leaks.scorer}")
         if leaks.rerank is not None:
             table.add_row("re-ranked", _rerank_line(leaks.rerank))
@@ -246,7 +256,7 @@ def dedup(
     with atomic_output_dir(output) as stage:
         write_table(result.clusters_frame(), stage / "clusters.csv", "csv")
         write_table(result.pairs_frame(), stage / "pairs.csv", "csv")
-        write_table(deduplicated, stage / f"deduplicated.{_ext(in_format)}", in_format)
+        write_table(deduplicated, stage / f"deduplicated.{_ext(in_format)}", in_format, sep=sep)
         (stage / "summary.json").write_text(json.dumps(_summary(result), indent=2))
     table = Table(title="neardup dedup", show_header=False)
     table.add_row("rows", str(result.n_rows))
@@ -256,18 +266,24 @@ def dedup(
     if result.empty_rows:
         table.add_row("empty rows (kept)", str(len(result.empty_rows)))
     table.add_row("candidate pairs", str(result.n_candidates))
-    table.add_row("threshold", f"{result.threshold.value:.4f} ({result.threshold.source})")
+    table.add_row("threshold", _threshold_cell(result.threshold))
     table.add_row("model / scorer / clustering", f"{result.model} / {result.scorer} / {result.cluster_method}")
     if result.rerank is not None:
         table.add_row("re-ranked", _rerank_line(result.rerank))
     table.add_row("time", _timings_line(result.timings))
     table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated.{_ext(in_format)}")
     out.print(table)
-    if result.threshold.source.startswith("auto"):
+    if result.threshold.source.startswith("auto") and math.isfinite(result.threshold.value):
         console.print(
             f"Reuse this threshold with --threshold {result.threshold.value:.4f}, "
             "or tune it on labelled data with `neardup evaluate`."
         )
+
+
+def _threshold_cell(info) -> str:
+    if not math.isfinite(info.value):
+        return f"none: no candidate pairs to link ({info.source})"
+    return f"{info.value:.4f} ({info.source})"
 
 
 def _rerank_line(stats) -> str:
@@ -292,7 +308,8 @@ def _summary(result) -> dict:
         "rows_removed": result.n_removed,
         "empty_rows": result.empty_rows,
         "candidate_pairs": result.n_candidates,
-        "threshold": result.threshold.value,
+        # null, not NaN (invalid JSON), when there was nothing to link
+        "threshold": result.threshold.value if math.isfinite(result.threshold.value) else None,
         "threshold_source": result.threshold.source,
         "model": result.model,
         "scorer": result.scorer,
@@ -320,18 +337,17 @@ def index_build(
     batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
+    sep: SepOpt = None,
 ) -> None:
     """Encode INPUT and save a search index folder."""
     from neardup.index import Index
     from neardup.models import load_encoder
 
-    collection = _load(input, text, id, fmt, encoding)
+    collection = _load(input, text, id, fmt, encoding, sep)
     name = _model_arg(model)
     if name is None:
         raise InputError("an index needs a model; drop --model none")
-    metadata = collection.frame.drop(columns=[c for c in text if c in collection.frame.columns])
-    if id is not None:
-        metadata = metadata.drop(columns=[id])
+    metadata = _index_metadata(collection.frame, text, id, input)
     index = Index.build(
         collection.texts,
         collection.ids,
@@ -345,6 +361,24 @@ def index_build(
     out.print(f"Indexed {len(index)} texts with {name} into {output}")
 
 
+def _index_metadata(frame, text: list[str], id_col: str | None, source: Path):
+    """The columns an index keeps as metadata: all but the text and id columns. Checked here,
+    before the model loads, for names the index keeps for itself."""
+    from neardup.index.core import RESERVED_COLUMNS
+
+    metadata = frame.drop(columns=[c for c in [*text, id_col] if c is not None and c in frame])
+    clash = [str(c) for c in metadata.columns if str(c) in RESERVED_COLUMNS]
+    if clash:
+        hint = (" Pass --id id if that column holds the ids." if "id" in clash and id_col is None
+                else "")
+        raise InputError(
+            f"{source}: column {clash[0]!r} is neither the --text nor the --id column, and the "
+            f"index cannot keep it as metadata: it stores {', '.join(map(repr, RESERVED_COLUMNS))} "
+            f"itself.{hint} Otherwise rename or drop the column."
+        )
+    return metadata
+
+
 @index_app.command("add")
 def index_add(
     index_dir: Annotated[Path, typer.Argument(help="Index folder.")],
@@ -353,15 +387,16 @@ def index_add(
     id: IdOpt = None,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
+    sep: SepOpt = None,
 ) -> None:
     """Add the rows of INPUT to an index (ids must be new)."""
     from neardup.index import Index
 
     index = Index.load(index_dir)
-    collection = _load(input, text, id, fmt, encoding)
+    collection = _load(input, text, id, fmt, encoding, sep)
     if id is None:
         raise InputError("index add needs --id: row numbers would collide with existing ids")
-    metadata = collection.frame.drop(columns=[c for c in [*text, id] if c in collection.frame.columns])
+    metadata = _index_metadata(collection.frame, text, id, input)
     index.add(
         collection.texts,
         collection.ids,
@@ -587,7 +622,7 @@ def train_bi_encoder_cmd(
         out.print("No dev set (plain texts or --dev-fraction 0): nothing measured; pass a "
                   "labelled dev file with --dev to compare with the base model.")
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(Text.assemble(("note:", "yellow"), f" {note}"))
     out.print(
         f"{result.steps} steps in {result.train_seconds:.1f}s ({result.seconds_per_step:.2f}s per "
         f"step on {result.device}, evaluation aside); {result.trainable_parameters:,} of "
@@ -843,21 +878,35 @@ def export(
     out.print(f"Wrote {folder}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line and return its exit code (2 for user errors)."""
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, exits, aborts) of click and of the copy of click that newer typer
+    releases vendor: their classes are unrelated to click's, so catching click's alone lets
+    a mistyped option end in a traceback."""
     import click
 
+    errors: set[type] = {click.ClickException}
+    # typer.BadParameter is a UsageError, hence a ClickException, of whichever click typer uses
+    errors.update(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    exits = {click.exceptions.Exit, typer.Exit}
+    aborts = {click.exceptions.Abort, typer.Abort}
+    return tuple(errors), tuple(exits), tuple(aborts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code (2 for user errors)."""
+    errors, exits, aborts = _click_exceptions()
     try:
         app(args=argv, prog_name="neardup", standalone_mode=False)
     except NeardupError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False,
+                      soft_wrap=True)
         return 2
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except exits as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except errors as exc:
+        exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
+    except (*aborts, KeyboardInterrupt):
         console.print("aborted")
         return 130
     return 0

@@ -58,7 +58,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     >>> with atomic_path("out.csv") as tmp:          # doctest: +SKIP
     ...     df.to_csv(tmp, index=False)
     """
-    final = Path(path)
+    final = _absolute(path)
     _check_not_dir(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_sibling(final, "tmp")
@@ -83,6 +83,32 @@ def _staged_files(staging: Path) -> list[Path]:
     )
 
 
+def _check_destination(root: Path, dst: Path) -> None:
+    """Refuse a destination inside ``root`` that a folder, or a file standing where one of its
+    folders should be, blocks."""
+    if dst.is_dir():
+        raise InputError(
+            f"Cannot write {str(dst)!r}: a folder with that name is in the way. "
+            "Move it elsewhere and try again."
+        )
+    for parent in dst.parents:
+        if parent == root:
+            return
+        if parent.is_file():
+            raise InputError(
+                f"Cannot write {str(dst)!r}: the file {str(parent)!r} is in the way of its "
+                "folder. Move it elsewhere and try again."
+            )
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    # "." has no name to put a temporary sibling next to; its absolute form has
+    final = Path(path).absolute()
+    if not final.name:
+        raise InputError(f"Cannot write to {str(path)!r}: give a file or folder below it.")
+    return final
+
+
 @contextlib.contextmanager
 def atomic_output_dir(
     directory: str | os.PathLike[str], *, last: Iterable[str] = ()
@@ -99,7 +125,7 @@ def atomic_output_dir(
     readers check first there (an index manifest): a reader that sees the new one then also
     sees every other new file.
     """
-    final = Path(directory)
+    final = _absolute(directory)
     if final.exists() and not final.is_dir():
         raise InputError(
             f"Cannot write into {str(final)!r}: it is a file, not a folder. "
@@ -114,13 +140,12 @@ def atomic_output_dir(
         last_set = {Path(name) for name in last}
         staged = _staged_files(staging)
         ordered = [p for p in staged if p not in last_set] + [p for p in staged if p in last_set]
+        # every obstacle is found before the first file moves: a half-updated folder would
+        # mix this run's outputs with an earlier run's
+        for rel in ordered:
+            _check_destination(final, final / rel)
         for rel in ordered:
             src, dst = staging / rel, final / rel
-            if dst.is_dir():
-                raise InputError(
-                    f"Cannot write {str(dst)!r}: a folder with that name is in the way. "
-                    "Move it elsewhere and try again."
-                )
             dst.parent.mkdir(parents=True, exist_ok=True)
             if src.is_file():
                 _fsync_file(src)

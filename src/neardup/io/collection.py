@@ -9,6 +9,7 @@ matching the user's file.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -120,6 +121,10 @@ def _id_string(value: Any) -> str | None:
         raise TypeError
     if isinstance(value, numbers.Integral):
         return str(int(value))
+    if isinstance(value, decimal.Decimal):  # Parquet decimal(p, 0) ids from databases
+        if not value.is_finite():
+            raise TypeError
+        return str(int(value)) if value == value.to_integral_value() else str(value)
     if isinstance(value, numbers.Real):
         # integer ids stored as floats (a numeric column with gaps elsewhere): 7.0 -> "7"
         as_float = float(value)

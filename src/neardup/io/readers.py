@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import io
 import json
 import os
 import re
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -146,12 +148,15 @@ def _translate_errors(path: Path, fmt: Format, encoding: str) -> Iterator[None]:
         match = _FIELD_COUNT.search(detail)
         if match:
             expected, line, saw = match.groups()
-            detail = f"line {line} has {saw} fields, but the header has {expected}"
+            # pandas counts records, not physical lines: a quoted multi-line field is one
+            detail = (f"record {line} (the header is record 1) has {saw} fields, but the "
+                      f"header has {expected}")
         sep_hint = "a comma" if fmt == "csv" else "a tab"
         raise InputError(
             f"Cannot parse {str(path)!r} as {name}: {detail}. Fields that contain {sep_hint}, "
             'a quote or a line break must be enclosed in double quotes ("a, b"). If the file '
-            "uses another separator pass --sep (e.g. --sep ';'), or the right --format."
+            "uses another separator, pass it with --sep (e.g. --sep ';'; sep= in Python), or "
+            "pass the right --format."
         ) from None
     except PermissionError:
         raise InputError(
@@ -197,6 +202,10 @@ def _csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
         "na_values": [""],
         "encoding": encoding,
         "compression": "infer",  # from the suffix: .gz, .bz2, .xz
+        # With one field more per data row than the header (trailing separators), pandas would
+        # otherwise make the first column the index, shifting every column one to the left and
+        # losing the ids; the extra fields are checked by _check_extra_fields instead.
+        "index_col": False,
     }
 
 
@@ -212,7 +221,65 @@ def _read_csv(
         header = _csv_header(path, kwargs)
         _check_columns(path, columns, header)
         kwargs["usecols"] = list(columns)
-    return pd.read_csv(path, **kwargs)
+    with _extra_fields_checked(path, kwargs):
+        frame = pd.read_csv(path, **kwargs)
+    if columns is None:
+        _remember_header(path, kwargs, frame)
+    return frame
+
+
+#: ``frame.attrs`` key: pandas' name of a CSV column -> the name the file's header gives it,
+#: where they differ (an empty name read as "Unnamed: 0", a repeated one as "text.1"), so that
+#: :func:`~neardup.io.write_table` writes the header back as it was.
+ORIGINAL_COLUMNS = "neardup_original_columns"
+
+
+def _raw_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
+    with open_binary(path) as raw, io.TextIOWrapper(
+        raw, encoding=kwargs["encoding"], newline=""
+    ) as text:
+        return next(csv.reader(text, delimiter=kwargs["sep"]), [])
+
+
+def _remember_header(path: Path, kwargs: dict[str, Any], frame: pd.DataFrame) -> None:
+    names = [str(c) for c in frame.columns]
+    if not any(n.startswith("Unnamed: ") or "." in n for n in names):
+        return  # nothing pandas could have renamed
+    header = _raw_header(path, kwargs)
+    if len(header) == len(names):
+        renamed = {n: h for n, h in zip(names, header) if n != h}
+        if renamed:
+            frame.attrs[ORIGINAL_COLUMNS] = renamed
+
+
+@contextlib.contextmanager
+def _extra_fields_checked(path: Path, kwargs: dict[str, Any]) -> Iterator[None]:
+    """Run a pandas CSV read; if some data row had more fields than the header, allow it only
+    when every extra field is empty (a trailing separator), else refuse: pandas would drop
+    them silently."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        yield
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_extra_fields(path, kwargs)
+
+
+def _check_extra_fields(path: Path, kwargs: dict[str, Any]) -> None:
+    with open_binary(path) as raw, io.TextIOWrapper(
+        raw, encoding=kwargs["encoding"], newline=""
+    ) as text:
+        reader = csv.reader(text, delimiter=kwargs["sep"])
+        header = next(reader, [])
+        for record, row in enumerate(reader, start=1):
+            extra = [v for v in row[len(header):] if v.strip()]
+            if extra:
+                raise InputError(
+                    f"Cannot read {str(path)!r}: data row {record} (line {reader.line_num}) has "
+                    f"{len(row)} fields but the header names {len(header)} "
+                    f"({', '.join(map(repr, header))}); the extra value {extra[0]!r} has no "
+                    "column. Add a name for it to the header, or quote fields that contain the "
+                    "separator."
+                )
 
 
 def _iter_csv(
@@ -227,7 +294,12 @@ def _iter_csv(
     if columns is not None:
         kwargs["usecols"] = list(columns)  # checked by iter_batches
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
-        yield from reader  # pandas numbers chunk rows globally already
+        while True:
+            with _extra_fields_checked(path, kwargs):
+                chunk = next(reader, None)
+            if chunk is None:
+                return
+            yield chunk  # pandas numbers chunk rows globally already
 
 
 # --------------------------------------------------------------------------- JSON Lines
@@ -259,8 +331,11 @@ def _iter_json_records(path: Path, encoding: str) -> Iterator[tuple[int, dict[st
 
 def _column_series(values: list[Any], index: pd.RangeIndex) -> pd.Series:
     series = pd.Series(values, index=index)
+    kind = pd.api.types.infer_dtype(values, skipna=True) if series.dtype.kind == "f" else ""
+    if kind == "mixed-integer-float":  # 1 and 0.5 in one column: 1 must not come back as 1.0
+        return pd.Series(values, index=index, dtype=object)
     # pandas stores integers with gaps as floats (7 -> 7.0): keep them exact instead
-    if series.dtype.kind == "f" and pd.api.types.infer_dtype(values, skipna=True) == "integer":
+    if kind == "integer":
         try:
             return pd.Series(pd.array(values, dtype="Int64"), index=index)
         except (TypeError, OverflowError):

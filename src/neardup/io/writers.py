@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import bz2
+import datetime
+import gzip
+import json
+import lzma
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from neardup.errors import InputError
 from neardup.io.atomic import atomic_path
 from neardup.io.formats import compression_of, detect_format
+from neardup.io.readers import ORIGINAL_COLUMNS
 
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
@@ -39,20 +47,52 @@ def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _json_value(value: Any) -> Any:
+    """A cell as the JSON value it stands for (numpy scalars unwrapped, missing as null)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, np.ndarray):
+        return [_json_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def _write_jsonl(df: pd.DataFrame, path: Path, compression: str | None, encoding: str) -> None:
+    # not DataFrame.to_json: it rounds floats to 10 decimals (1e-12 -> 0.0)
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
+    names = [str(c) for c in df.columns]
+    with opener(path, "wt", encoding=encoding, newline="\n") as fh:
+        for row in df.itertuples(index=False, name=None):
+            record = {k: _json_value(v) for k, v in zip(names, row)}
+            fh.write(json.dumps(record, ensure_ascii=False, allow_nan=False, default=str))
+            fh.write("\n")
+
+
 def write_table(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
     format: str | None = None,
     *,
     encoding: str = "utf-8",
+    sep: str | None = None,
 ) -> Path:
     """Write ``df`` to ``path`` (format from the extension unless ``format`` is given).
 
     The table is written to a temporary file in the same folder and renamed over ``path``
     only once complete, so an existing file is never left half-written. The DataFrame index
     is not written: :func:`~neardup.io.read_table` returns a plain ``RangeIndex``. CSV and TSV
-    are UTF-8 without BOM; JSON Lines keeps non-ASCII characters as they are and writes dates
-    as ISO 8601. ``.gz``/``.bz2``/``.xz`` names are compressed. Returns the path written.
+    are UTF-8 without BOM (``sep`` overrides their delimiter); JSON Lines keeps non-ASCII
+    characters as they are, writes numbers as Python's ``json`` does (shortest round-trip
+    form: ``1e-12`` stays ``1e-12``, ``1`` stays ``1``) and dates as ISO 8601. ``.gz``/``.bz2``/``.xz`` names are compressed. Returns the path written.
     """
     final = Path(path)
     fmt = detect_format(final, format)
@@ -62,22 +102,17 @@ def write_table(
     try:
         with atomic_path(final) as tmp:
             if fmt in _DELIMITERS:
+                renamed = df.attrs.get(ORIGINAL_COLUMNS) or {}
                 df.to_csv(
                     tmp,
-                    sep=_DELIMITERS[fmt],
+                    sep=_DELIMITERS[fmt] if sep is None else "\t" if sep == "\\t" else sep,
+                    header=[str(renamed.get(str(c), c)) for c in df.columns],
                     index=False,
                     encoding=encoding,
                     compression=compression,
                 )
             elif fmt == "jsonl":
-                df.to_json(
-                    tmp,
-                    orient="records",
-                    lines=True,
-                    force_ascii=False,
-                    date_format="iso",
-                    compression=compression,
-                )
+                _write_jsonl(df, tmp, compression, encoding)
             else:
                 import pyarrow as pa
 
