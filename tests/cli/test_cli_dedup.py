@@ -273,3 +273,19 @@ def test_decimal_ids_from_parquet(tmp_path: Path) -> None:
     assert run("dedup", src, "--text", "text", "--id", "id", "--model", "none", "-o", out,
                "--quiet") == 0
     assert pd.read_csv(out / "clusters.csv", dtype=str)["id"].tolist() == ["7", "8.50"]
+
+
+def test_evaluate_refuses_labels_without_duplicates(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "zero.csv"
+    src.write_text("text1,text2,label\na b,a b c,0\nx y,x y z,0\n")
+    assert run("evaluate", src, "--model", "none") == 2
+    assert "no duplicate (1) pair" in capsys.readouterr().err
+
+
+def test_evaluate_honours_format(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "pairs.txt"
+    src.write_text("text1,text2,label\nred shirt,red shirt!,1\nred shirt,blue jeans,0\n"
+                   "green cup,green cup.,1\ngreen cup,old lamp,0\n")
+    assert run("evaluate", src, "--format", "csv", "--model", "none", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["metrics"]["ap"] == pytest.approx(1.0)

@@ -201,3 +201,12 @@ def test_gzipped_jsonl(tmp_path: Path) -> None:
     with gzip.open(p, "wt", encoding="utf-8") as fh:
         fh.write(json.dumps({"text": "a", "label": 1}) + "\n")
     assert load_groups(p).texts == ["a"]
+
+
+def test_beir_files_with_a_byte_order_mark(tmp_path: Path) -> None:
+    root = _beir(tmp_path / "b", "q1\td1\t1\n")
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+        path = root / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    d = load_beir(root)
+    assert d.qrels == {"q1": {"d1": 1}} and list(d.corpus)[0] == "d1"

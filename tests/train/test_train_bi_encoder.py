@@ -368,6 +368,11 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
         (_scored().assign(score=["high"] + [1.0] * 119), {}, InputError,
          r"row 1 .*score 'high' is not a number"),
         (_scored().assign(score=2.0), {}, InputError, "every pair has the score 2"),
+        # one pair graded apart: one side of the split is left with a single grade
+        (_scored().assign(score=[2.0] + [1.0] * 119), {}, InputError,
+         "in the (dev split|training set) .*has the score 1"),
+        (_groups(), {"patience": 2, "dev_fraction": 0}, InputError,
+         "--patience needs a dev set"),
         (_groups(), {"lora": True, "freeze_embeddings": True}, InputError, "no effect"),
         (_groups(), {"architecture": "bilstm", "lora": True}, InputError, "from scratch"),
         (_pairs(), {"task": "pairs", "columns": ("text1", "text2", "score")}, InputError,
@@ -428,3 +433,12 @@ def test_e5_preset_with_frozen_embeddings(tmp_path: Path) -> None:
     encoder = load_encoder(str(tmp_path / "m"))
     assert encoder.prompts == {"query": "query: ", "passage": "passage: "}
     assert encoder.encode(["red phone"]).shape == (1, 384)
+
+
+def test_patience_watches_a_dev_file_even_with_dev_fraction_0(base_model: Path, tmp_path: Path,
+                                                               no_training) -> None:
+    dev = _write(tmp_path, _groups(), "dev.csv")
+    options = _options(base_model, patience=2, dev_fraction=0.0)
+    # the checks pass and training would start (the fixture refuses to train)
+    with pytest.raises(AssertionError, match="training started"):
+        train_bi_encoder(_write(tmp_path, _groups()), tmp_path / "m", options, dev=dev)

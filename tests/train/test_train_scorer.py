@@ -357,3 +357,12 @@ def test_cli_train_then_dedup(tmp_path: Path, capsys) -> None:
     # the built-in scorers still work
     assert main(["dedup", str(items), "--text", "title", "--output", str(tmp_path / "lex"),
                  "--scorer", "lexical", "--model", "none", "--threshold", "0.5", "-q"]) == 0
+
+
+@pytest.mark.parametrize("fraction", [1e-6, 0.999])
+def test_dev_fraction_that_cannot_split_fails_before_the_model_loads(tmp_path: Path,
+                                                                      fraction: float) -> None:
+    data = _write(TRAIN.copy(), tmp_path / "pairs.csv")
+    # a model name that cannot load: the split must be refused before anyone tries
+    with pytest.raises(InputError, match="hold out|holding out"):
+        train_pair_scorer(data, model_name="no-such-model-anywhere", dev_fraction=fraction)

@@ -257,7 +257,8 @@ def dedup(
         write_table(result.clusters_frame(), stage / "clusters.csv", "csv")
         write_table(result.pairs_frame(), stage / "pairs.csv", "csv")
         write_table(deduplicated, stage / f"deduplicated.{_ext(in_format)}", in_format, sep=sep)
-        (stage / "summary.json").write_text(json.dumps(_summary(result), indent=2))
+        (stage / "summary.json").write_text(
+            json.dumps(_json_safe(_summary(result)), indent=2, allow_nan=False))
     table = Table(title="neardup dedup", show_header=False)
     table.add_row("rows", str(result.n_rows))
     table.add_row("groups of duplicates", str(result.n_duplicate_groups))
@@ -278,6 +279,19 @@ def dedup(
             f"Reuse this threshold with --threshold {result.threshold.value:.4f}, "
             "or tune it on labelled data with `neardup evaluate`."
         )
+
+
+def _json_safe(value):
+    """``value`` with numpy scalars unwrapped and NaN / infinity as null (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _threshold_cell(info) -> str:
@@ -764,7 +778,7 @@ def evaluate(
         text_col=text, text2_col=text2, label_col=label, show_progress=not as_json,
     )
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), default=float, indent=2))
+        typer.echo(json.dumps(_json_safe(report.as_dict()), indent=2, allow_nan=False))
         return
     table = Table(title=f"neardup evaluate ({report.task}, {report.n_items} items)")
     table.add_column("metric")

@@ -66,9 +66,10 @@ class _Table:
 
 
 def _open_text(path: Path, gz: bool) -> IO[str]:
+    # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the first line
     if gz:
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _iter_jsonl(path: Path, gz: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -196,15 +197,17 @@ def load_pairs(
     text2_col: str = "text2",
     label_col: str = "label",
     label_kind: Literal["auto", "binary", "graded"] = "auto",
+    fmt: str | None = None,
 ) -> PairData:
     """Load labelled pairs from a table with columns ``text1, text2, label``.
 
     Labels may be 0/1, true/false (yes/no), or graded similarity scores (any finite number).
     ``label_kind="auto"`` calls the labels binary when every one is 0 or 1, graded otherwise;
     the choice is in :attr:`PairData.label_kind` (and :meth:`PairData.summary`). Force it with
-    ``"binary"`` (then anything but 0/1 is an error) or ``"graded"``.
+    ``"binary"`` (then anything but 0/1 is an error) or ``"graded"``. ``fmt`` overrides the
+    format the extension implies.
     """
-    table = _read_table(Path(path))
+    table = _read_table(Path(path), fmt)
     _require_columns(
         table, {"text1_col": text1_col, "text2_col": text2_col, "label_col": label_col}
     )
@@ -263,14 +266,16 @@ class GroupData:
 
 
 def load_groups(
-    path: str | Path, *, text_col: str = "text", label_col: str = "label"
+    path: str | Path, *, text_col: str = "text", label_col: str = "label",
+    fmt: str | None = None,
 ) -> GroupData:
     """Load texts with group labels from a table with columns ``text, label``.
 
     Texts with the same label are duplicates of each other; give a text that has no
-    duplicate a label of its own. Labels are compared exactly as written.
+    duplicate a label of its own. Labels are compared exactly as written. ``fmt`` overrides
+    the format the extension implies.
     """
-    table = _read_table(Path(path))
+    table = _read_table(Path(path), fmt)
     _require_columns(table, {"text_col": text_col, "label_col": label_col})
     texts = _texts(table, text_col)
     raw = table.frame[label_col].tolist()
@@ -371,7 +376,7 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 def _parse_qrels(path: Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         for lineno, row in enumerate(reader, start=1):
             if not row or not "".join(row).strip():

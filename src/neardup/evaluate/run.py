@@ -82,9 +82,10 @@ def run_evaluation(
         task = detect_task(path, fmt)
     dd = Deduplicator(model, scorer=scorer, cluster=cluster, show_progress=show_progress)
     if task == "pairs":
-        return _pairs(path, dd, text_col or "text1", text2_col or "text2", label_col or "label")
+        return _pairs(path, dd, text_col or "text1", text2_col or "text2", label_col or "label",
+                      fmt)
     if task == "groups":
-        return _groups(path, dd, text_col or "text", label_col or "label", n_thresholds)
+        return _groups(path, dd, text_col or "text", label_col or "label", n_thresholds, fmt)
     if task == "retrieval":
         if model is None:
             raise InputError("retrieval evaluation needs a model; drop --model none")
@@ -92,11 +93,12 @@ def run_evaluation(
     raise InputError(f"unknown task {task!r}; choose pairs, groups or retrieval")
 
 
-def _pairs(path: Path, dd, c1: str, c2: str, cl: str) -> EvaluationReport:
+def _pairs(path: Path, dd, c1: str, c2: str, cl: str, fmt: str | None) -> EvaluationReport:
     from neardup.evaluate.data import load_pairs
     from neardup.evaluate.metrics import pair_metrics, pearson, spearman
 
-    data = load_pairs(path, text1_col=c1, text2_col=c2, label_col=cl)
+    data = load_pairs(path, text1_col=c1, text2_col=c2, label_col=cl, fmt=fmt)
+    _check_measurable(path, cl, data.labels, data.label_kind)
     scores = dd.score_pairs(data.texts1, data.texts2)
     if data.label_kind == "graded":
         metrics = {
@@ -107,6 +109,23 @@ def _pairs(path: Path, dd, c1: str, c2: str, cl: str) -> EvaluationReport:
     m = pair_metrics(data.labels, scores)
     metrics = {k: float(v) for k, v in m.as_dict().items()}
     return EvaluationReport("pairs", len(data), metrics, "ap", best_threshold=float(m.threshold))
+
+
+def _check_measurable(path: Path, column: str, labels: np.ndarray, kind: str) -> None:
+    """Refuse labels no metric can be computed from, before any model work: AP and a best-F1
+    threshold need both classes, a correlation needs two different grades."""
+    values = np.unique(labels)
+    if kind == "graded" and values.size < 2:
+        raise InputError(
+            f"{path}, column {column!r}: every label is {values[0]:g}; a correlation needs "
+            "pairs with different similarity grades."
+        )
+    if kind != "graded" and values.size < 2:
+        missing = "duplicate (1)" if values.size == 0 or values[0] == 0 else "non-duplicate (0)"
+        raise InputError(
+            f"{path}, column {column!r}: no {missing} pair; precision, recall, AP and the "
+            "best threshold need pairs of both labels."
+        )
 
 
 def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
@@ -120,11 +139,12 @@ def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
     return grid[grid > 0]
 
 
-def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int) -> EvaluationReport:
+def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
+            fmt: str | None) -> EvaluationReport:
     from neardup.evaluate.data import load_groups
     from neardup.evaluate.metrics import cluster_metrics
 
-    data = load_groups(path, text_col=text_col, label_col=label_col)
+    data = load_groups(path, text_col=text_col, label_col=label_col, fmt=fmt)
     graph = dd.candidate_graph(data.texts)
     if len(graph.scored):
         auto = dd._choose_threshold(graph.scored.score)
@@ -173,6 +193,6 @@ def _retrieval(path: Path, model: str) -> EvaluationReport:
     evaluator = RetrievalEvaluator.from_data(data)
     result = evaluator(load_encoder(model))
     metrics = {k: float(v) for k, v in result.items()}
-    return EvaluationReport(
-        "retrieval", len(data.queries), metrics, getattr(result, "primary_metric", "ndcg@10")
-    )
+    # queries without a relevant document are not measured: count only those that are
+    n = int(metrics.get("n_queries", len(data.queries)))
+    return EvaluationReport("retrieval", n, metrics, getattr(result, "primary_metric", "ndcg@10"))

@@ -182,8 +182,6 @@ class BiEncoderOptions:
             )
         if self.device is not None and self.device.split(":")[0] not in _DEVICES:
             raise InputError(f"Unknown device {self.device!r}; use cpu, cuda or mps.")
-        if self.patience is not None and self.dev_fraction == 0:
-            raise InputError("--patience needs a dev set to watch; drop --dev-fraction 0.")
 
     @property
     def resolved_learning_rate(self) -> float:
@@ -315,10 +313,11 @@ class _Sets:
 
 
 def _dev_sets(data: TrainingData, dev: str | Path | None, options: BiEncoderOptions,
-              encoding: str | None) -> _Sets:
+              encoding: str | None, fmt: str | None = None) -> _Sets:
     if dev is not None:
+        # the dev file has the training file's columns, and so its format
         dev_data = load_training_data(dev, task=options.task, columns=options.columns,
-                                      fmt=None, encoding=encoding)
+                                      fmt=fmt, encoding=encoding)
         if isinstance(dev_data, PlainTexts):
             raise InputError(f"{dev}: a dev file needs labels to measure with: pairs "
                              "(text1,text2,label), positives (query,positive) or groups "
@@ -333,6 +332,20 @@ def _dev_sets(data: TrainingData, dev: str | Path | None, options: BiEncoderOpti
     assert not isinstance(dev_part, PlainTexts)
     return _Sets(data.subset(split.train), dev_part, f"split: {split.method}",
                  split.shared_texts)
+
+
+def _check_scored_sides(sets: _Sets) -> None:
+    """CoSENT learns from pairs of pairs whose scores differ, and Spearman needs two grades:
+    refuse a side holding one score only, before the model loads."""
+    for side, part in (("training", sets.train), ("dev", sets.dev)):
+        if isinstance(part, ScoredPairs) and np.unique(part.scores).size < 2:
+            where = (f"the dev split ({sets.source})" if side == "dev" and sets.source
+                     .startswith("split") else f"the {side} set")
+            raise InputError(
+                f"every pair in {where} has the score {float(part.scores[0]):g}; training on "
+                "graded pairs needs different scores on both sides. Add pairs with other "
+                "scores, pass a dev file with --dev, or --dev-fraction 0."
+            )
 
 
 def _check_train_side(train: TrainingData, options: BiEncoderOptions) -> None:
@@ -715,8 +728,13 @@ def _plan(data: str | Path, output: Path, opts: BiEncoderOptions, dev: str | Pat
         require("pytorch_metric_learning", "train", f"The {loss} loss")
     if opts.lora:
         require("peft", "train", "LoRA fine-tuning (--lora)")
-    sets = _dev_sets(full, dev, opts, encoding)
+    sets = _dev_sets(full, dev, opts, encoding, fmt)
+    if opts.patience is not None and sets.dev is None:
+        # checked on the sets, not the options: a --dev file makes --dev-fraction 0 irrelevant
+        raise InputError("--patience needs a dev set to watch: pass --dev FILE or drop "
+                         "--dev-fraction 0 (plain texts have no dev set).")
     _check_train_side(sets.train, opts)
+    _check_scored_sides(sets)
     base_path = None if opts.architecture == "bilstm" else resolve_base_model(opts.model)
 
     import torch

@@ -310,7 +310,24 @@ def split_pairs(
         )
     _check_classes(labels, where, MIN_PER_CLASS, "distinct pairs")
     idx = np.arange(len(groups))
-    train_g, dev_g = train_test_split(idx, test_size=dev_fraction, stratify=labels, random_state=seed)
+    labels = np.asarray(labels)
+    counts = f"{int(np.sum(labels == 1))} labelled 1, {int(np.sum(labels == 0))} labelled 0"
+    try:
+        train_g, dev_g = train_test_split(idx, test_size=dev_fraction, stratify=labels,
+                                          random_state=seed)
+    except ValueError as exc:
+        raise InputError(
+            f"{where}: cannot hold out {dev_fraction:g} of {len(groups)} distinct pairs "
+            f"({counts}) with both labels on both sides ({exc}); choose a dev fraction nearer "
+            "0.2 (--dev-fraction), pass --dev FILE, or add pairs."
+        ) from None
+    for side, rows in (("training", train_g), ("dev", dev_g)):
+        if np.unique(labels[rows]).size < 2:
+            raise InputError(
+                f"{where}: holding out {dev_fraction:g} of the distinct pairs ({counts}) leaves "
+                f"the {side} side with one label only; choose a dev fraction nearer 0.2 "
+                "(--dev-fraction), pass --dev FILE, or add pairs."
+            )
     train = np.sort(np.concatenate([groups[g] for g in train_g]).astype(np.int64))
     dev = np.sort(np.concatenate([groups[g] for g in dev_g]).astype(np.int64))
     return train, dev

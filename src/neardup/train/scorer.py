@@ -292,6 +292,41 @@ def _check_training(y: np.ndarray, where: str = "") -> None:
             )
 
 
+def held_out_split(y: np.ndarray, dev_fraction: float, seed: int, cv: int,
+                   where: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(train, dev)``, stratified by label: the scorer's held-out split.
+
+    Refuses (with the counts) a split whose dev side lacks a class or whose training side
+    has fewer than ``cv`` pairs of a class, which calibration's ``cv`` folds need; cheap, so
+    :func:`train_pair_scorer` runs it before any model loads.
+    """
+    from sklearn.model_selection import train_test_split
+
+    prefix = f"{where}: " if where else ""
+    y = np.asarray(y)
+    idx = np.arange(y.size)
+    counts = {cls: int(np.sum(y == cls)) for cls in (1, 0)}
+    fix = ("choose a dev fraction nearer 0.2 (--dev-fraction) or add labelled pairs")
+    try:
+        train_idx, dev_idx = train_test_split(
+            idx, test_size=float(dev_fraction), stratify=y, random_state=seed
+        )
+    except ValueError as exc:
+        raise InputError(
+            f"{prefix}cannot hold out {dev_fraction:g} of {y.size} pairs ({counts[1]} labelled "
+            f"1, {counts[0]} labelled 0) with both labels on both sides ({exc}); {fix}."
+        ) from None
+    for cls in (1, 0):
+        n_dev, n_train = int(np.sum(y[dev_idx] == cls)), int(np.sum(y[train_idx] == cls))
+        if n_dev < 1 or n_train < cv:
+            raise InputError(
+                f"{prefix}holding out {dev_fraction:g} of the pairs leaves {n_train} pairs "
+                f"labelled {cls} to train on and {n_dev} to measure; calibration needs at "
+                f"least {cv} to train on and one to measure. {fix[0].upper()}{fix[1:]}."
+            )
+    return train_idx, dev_idx
+
+
 def _threads(n_rows: int):
     """Context limiting OpenMP/BLAS threads to 1 for small inputs (a no-op otherwise)."""
     import contextlib
@@ -487,10 +522,7 @@ class LearnedPairScorer(BaseEstimator):
             raise InputError(f"{left.size} left rows, {right.size} right rows and {y.size} labels")
         features = PairFeatures(use_embeddings=embeddings is not None)
         x = features.transform(texts, embeddings, left, right)
-        idx = np.arange(y.size)
-        train_idx, dev_idx = train_test_split(
-            idx, test_size=float(self.dev_fraction), stratify=y, random_state=self.seed
-        )
+        train_idx, dev_idx = held_out_split(y, self.dev_fraction, self.seed, self.cv)
         method = self.calibration
         with _threads(y.size):
             est = self._make_estimator(method)
@@ -792,6 +824,7 @@ def train_pair_scorer(
     scorer = LearnedPairScorer(classifier, calibration=calibration, dev_fraction=dev_fraction,
                                seed=seed, batch_size=batch_size)
     scorer._check_params()
+    held_out_split(y, dev_fraction, seed, scorer.cv, str(path))  # before any model work
     encoder = None
     if model_name is not None:
         if isinstance(model_name, str):
