@@ -117,3 +117,39 @@ def test_index_build_refuses_reserved_metadata_before_loading_a_model(tmp_path: 
     err = capsys.readouterr().err
     assert "column 'id'" in err and "--id id" in err
     assert not (tmp_path / "idx").exists()
+
+
+def test_index_built_with_a_relative_model_folder_works_from_elsewhere(
+        tiny_st_model: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(tiny_st_model, work / "mm")
+    src = work / "items.csv"
+    src.write_text("name,description,tags\nm1,a frog drinking tea,calm\nm2,a dog on fire,panic\n")
+    monkeypatch.chdir(work)
+    assert run("index", "build", "items.csv", "-t", "description", "--id", "name", "--model",
+               "./mm", "-o", "idx") == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert run("search", work / "idx", "frog", "-k", "1", "--json") == 0
+    hit = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert hit["id"] in {"m1", "m2"} and set(hit["metadata"]) == {"tags"}
+    # the same folder named another way is the same model
+    assert run("search", work / "idx", "frog", "--model", str(work / "mm")) == 0
+
+
+def test_search_json_is_strict_json(tiny_st_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "items.parquet"
+    pd.DataFrame({"name": ["m1", "m2"], "description": ["a frog drinking tea", "a dog"],
+                  "tags": [["calm", "tea"], []], "ratio": [float("inf"), 0.5]}).to_parquet(src)
+    assert run("index", "build", src, "-t", "description", "--id", "name", "--model",
+               str(tiny_st_model), "-o", tmp_path / "idx") == 0
+    capsys.readouterr()
+    assert run("search", tmp_path / "idx", "frog", "-k", "2", "--json") == 0
+    strict = {"parse_constant": lambda c: pytest.fail(f"{c} is not JSON")}
+    hits = {h["id"]: h for h in (json.loads(line, **strict)
+                                 for line in capsys.readouterr().out.splitlines())}
+    assert hits["m1"]["metadata"] == {"tags": ["calm", "tea"], "ratio": None}

@@ -171,3 +171,36 @@ def test_files_from_an_interrupted_save_are_detected(corpus, encoder, make_encod
     (tmp_path / "a" / "items.parquet").write_bytes((tmp_path / "b" / "items.parquet").read_bytes())
     with pytest.raises(InputError, match="inconsistent"):
         Index.load(tmp_path / "a", encoder=make_encoder())
+
+
+def test_same_sized_files_from_two_saves_are_detected(corpus, encoder, make_encoder, tmp_path):
+    first = _build(corpus, encoder)
+    first.save(tmp_path / "a")
+    old_items = (tmp_path / "a" / "items.parquet").read_bytes()
+    # the same number of vectors, for other items: a remove and an add of one item
+    first.remove(["a1"])
+    first.add(["cheap trains to rome"], ["a9"])
+    first.save(tmp_path / "a")
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    (tmp_path / "a" / "items.parquet").write_bytes(old_items)  # half of an interrupted save
+    manifest["files"]["items.parquet"]["bytes"] = len(old_items)
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="belong to other items"):
+        Index.load(tmp_path / "a", encoder=make_encoder())
+
+
+def test_metadata_keeps_its_types_across_adds(corpus, encoder, make_encoder, tmp_path):
+    index = Index.build(["red apple pie", "blue sky"], ["a", "b"], encoder,
+                        metadata=pd.DataFrame({"n": [3, 4], "ok": [True, False],
+                                               "tags": [["x", "y"], []]}))
+    index.add(["green tea"], ["c"])  # no metadata: n must not become 3.0
+    index.add(["hot coffee"], ["d"], metadata=pd.DataFrame({"n": ["5"], "ok": ["true"]}))
+    with pytest.raises(InputError, match=r"'n' holds Int64 values .* 'five'"):
+        index.add(["cold milk"], ["e"], metadata=pd.DataFrame({"n": ["five"]}))
+    index.save(tmp_path / "idx")
+    back = Index.load(tmp_path / "idx", encoder=make_encoder())
+    hits = {h.id: h.metadata for h in back.search("red apple pie", k=4)[0]}
+    assert hits["a"] == {"n": 3, "ok": True, "tags": ["x", "y"]}
+    assert isinstance(hits["a"]["n"], int)
+    assert hits["c"] == {"n": None, "ok": None, "tags": None}
+    assert hits["d"]["n"] == 5 and hits["d"]["ok"] is True

@@ -156,7 +156,7 @@ def dedup(
             "(record linkage between shops or data sets).",
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
     rerank: Annotated[
         Optional[Path],
         typer.Option(
@@ -180,7 +180,7 @@ def dedup(
         Optional[int],
         typer.Option(help="Re-rank at most this many pairs (the best first); the rest are not linked."),
     ] = None,
-    rerank_batch_size: Annotated[int, typer.Option(help="Pairs per re-ranker batch.")] = 32,
+    rerank_batch_size: Annotated[int, typer.Option(min=1, help="Pairs per re-ranker batch.")] = 32,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     sep: SepOpt = None,
@@ -348,7 +348,7 @@ def index_build(
     ),
     model: ModelOpt = None,
     index_type: Annotated[str, typer.Option(help="auto, flat or hnsw.")] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     sep: SepOpt = None,
@@ -462,7 +462,8 @@ def search(
                 record = {"query": q, "rank": rank, "id": hit.id, "score": round(float(hit.score), 6),
                           "text": hit.text, "metadata": hit.metadata}
                 # one JSON object per line (JSON Lines), for pipes and jq
-                typer.echo(json.dumps(record, ensure_ascii=False, default=str))
+                typer.echo(json.dumps(_json_safe(record), ensure_ascii=False, default=str,
+                                      allow_nan=False))
             continue
         table = Table(title=f"query: {q}")
         table.add_column("#", justify="right")
@@ -496,7 +497,7 @@ def train_scorer(
         float, typer.Option(help="Share of pairs held out to pick the threshold and measure.")
     ] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Encoding batch size.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
 ) -> None:
     """Learn a pair scorer from labelled pairs; use it with `neardup dedup --scorer DIR`."""
     from neardup.train.scorer import train_pair_scorer
@@ -560,7 +561,7 @@ def train_bi_encoder_cmd(
     max_steps: Annotated[
         Optional[int], typer.Option(help="Stop after this many steps (overrides --epochs).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="Training batch size.")] = 32,
     lr: Annotated[
         Optional[float],
         typer.Option("--lr", help="Learning rate (default 2e-5; 2e-4 with --lora; 1e-3 bilstm)."),
@@ -665,7 +666,7 @@ def train_cross_encoder_cmd(
         str, typer.Option("--label", help="Label column (1 duplicate, 0 not).")
     ] = "label",
     epochs: Annotated[float, typer.Option(help="Passes over the training pairs.")] = 1.0,
-    batch_size: Annotated[int, typer.Option(help="Pairs per training step.")] = 16,
+    batch_size: Annotated[int, typer.Option(min=1, help="Pairs per training step.")] = 16,
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate.")] = 5e-5,
     warmup: Annotated[
         float, typer.Option(help="Warm-up: fraction of the steps if < 1, else steps.")

@@ -109,6 +109,14 @@ def _python_value(value: Any) -> Any:
         return None
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, np.ndarray):  # Parquet list columns come back as arrays
+        return [_python_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_python_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _python_value(v) for k, v in value.items()}
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # NaN is missing; infinities have no JSON form either
     try:
         missing = pd.isna(value)
     except (TypeError, ValueError):
@@ -116,6 +124,75 @@ def _python_value(value: Any) -> Any:
     if isinstance(missing, (bool, np.bool_)) and missing:
         return None
     return value
+
+
+def _nullable(items: pd.DataFrame) -> pd.DataFrame:
+    """Integer and boolean metadata columns as pandas' nullable types, which hold missing
+    values without becoming floats (or objects)."""
+    out = items.copy()
+    for col in out.columns:
+        if col in RESERVED_COLUMNS:
+            continue
+        kind = out[col].dtype.kind
+        if kind in "iu":
+            out[col] = out[col].astype("Int64")
+        elif kind == "b":
+            out[col] = out[col].astype("boolean")
+    return out
+
+
+def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """New metadata in the types the index already holds for the same columns.
+
+    CSV cells arrive as strings: "3" for a column of integers is converted, "three" is
+    refused with the column named, rather than turning every stored value into a string.
+    """
+    out = meta.copy()
+    for col in out.columns:
+        if col not in items.columns or col in RESERVED_COLUMNS:
+            continue
+        have, new = items[col].dtype, out[col].dtype
+        if have.kind not in "iufb" or new.kind in "iufb" or out[col].isna().all():
+            if have.kind in "iufb" and out[col].isna().all():
+                out[col] = out[col].astype("float64" if have.kind == "f" else
+                                           "boolean" if have.kind == "b" else "Int64")
+            continue
+        values = out[col].astype("string").str.strip()
+        try:
+            if have.kind == "b":
+                mapping = {"true": True, "false": False, "1": True, "0": False}
+                lowered = values.str.lower()
+                bad = lowered.notna() & ~lowered.isin(list(mapping))
+                if bad.any():
+                    raise ValueError(values[bad].iloc[0])
+                out[col] = lowered.map(mapping).astype("boolean")
+            else:
+                numbers = pd.to_numeric(values, errors="raise")
+                if have.kind in "iu":
+                    out[col] = numbers.astype("Int64")  # raises on 3.5
+                else:
+                    out[col] = numbers.astype("float64")
+        except (ValueError, TypeError) as exc:
+            sample = next((v for v in meta[col].tolist() if not _is_number_like(v, have.kind)),
+                          str(exc))
+            raise InputError(
+                f"Metadata column {col!r} holds {have} values in the index, but the rows to add "
+                f"have {sample!r}; give values of the same type, or a new column name."
+            ) from None
+    return out
+
+
+def _is_number_like(value: Any, kind: str) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    text = str(value).strip().lower()
+    if kind == "b":
+        return text in ("true", "false", "1", "0")
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return kind not in "iu" or number.is_integer()
 
 
 @dataclass(frozen=True)
@@ -342,6 +419,8 @@ class Index:
         meta = self._check_metadata(metadata, len(text_list))
         if not text_list:
             return
+        if meta is not None and len(self._items):
+            meta = _match_metadata_types(self._items, meta)
         vectors = self._encode(text_list, "passage", show_progress=show_progress)
         fids = np.arange(self._next_fid, self._next_fid + len(text_list), dtype=np.int64)
         new_items = pd.DataFrame({_ID: id_list, _TEXT: text_list, _FID: fids})
@@ -355,7 +434,8 @@ class Index:
             ]
             self._items = new_items.reindex(columns=columns)
         else:
-            self._items = pd.concat([self._items, new_items], ignore_index=True, sort=False)
+            old = _nullable(self._items)  # new rows lacking a column must not turn 3 into 3.0
+            self._items = pd.concat([old, new_items], ignore_index=True, sort=False)
         self._items[_FID] = self._items[_FID].astype(np.int64)
         self._touch()
 
@@ -430,7 +510,12 @@ class Index:
         item_ids = self._items[_ID].to_numpy()
         texts = self._items[_TEXT].to_numpy()
         meta_cols = self.metadata_columns
-        meta_values = [self._items[c].to_numpy() for c in meta_cols]
+        # only the rows hit, as objects: nullable integer columns would come out of to_numpy()
+        # as floats (3 -> 3.0), and converting whole columns per call costs O(index size)
+        hit_rows = np.unique(positions[positions >= 0])
+        row_of = {int(p): i for i, p in enumerate(hit_rows.tolist())}
+        meta_values = [self._items[c].iloc[hit_rows].astype(object).to_numpy()
+                       for c in meta_cols]
         results: list[list[SearchHit]] = []
         for row in range(len(query_list)):
             found = [
@@ -446,7 +531,7 @@ class Index:
                         score=score,
                         text=str(texts[pos]),
                         metadata={
-                            c: _python_value(values[pos])
+                            c: _python_value(values[row_of[pos]])
                             for c, values in zip(meta_cols, meta_values)
                         },
                     )
@@ -549,7 +634,9 @@ class Index:
         name, dim = str(manifest["model"]), int(manifest["dim"])
         if encoder is None:
             encoder = _load_encoder(name, folder)
-        if str(encoder.name) != name or int(encoder.dim) != dim:
+        from neardup.models.loader import same_model
+
+        if not same_model(str(encoder.name), name) or int(encoder.dim) != dim:
             raise InputError(
                 f"The index at {str(folder)!r} was built with model {name!r} (dim {dim}), but "
                 f"the encoder given is {str(encoder.name)!r} (dim {int(encoder.dim)}). Vectors "
@@ -574,6 +661,16 @@ class Index:
             )
         items[_ID] = items[_ID].astype(str)
         items[_FID] = items[_FID].astype(np.int64)
+        # equal counts are not enough: files from two different saves (an interrupted one)
+        # can hold as many vectors as rows, yet for other items
+        if count and hasattr(faiss_index, "id_map"):
+            stored = np.sort(faiss.vector_to_array(faiss_index.id_map).astype(np.int64))
+            if not np.array_equal(stored, np.sort(items[_FID].to_numpy())):
+                raise InputError(
+                    f"The index at {str(folder)!r} is inconsistent: the vectors in {INDEX_FILE} "
+                    f"belong to other items than the rows of {ITEMS_FILE} (an interrupted save, "
+                    "or files copied from different indexes). Rebuild the index."
+                )
         index_type = manifest["index_type"]
         if index_type not in ("flat", "hnsw"):
             raise InputError(

@@ -144,13 +144,16 @@ def atomic_output_dir(
         # mix this run's outputs with an earlier run's
         for rel in ordered:
             _check_destination(final, final / rel)
+        # every file is on disk before the first rename, so the renames follow one another
+        # at once: a failure can no longer strike between them
+        for rel in ordered:
+            if (staging / rel).is_file():
+                _fsync_file(staging / rel)
         for rel in ordered:
             src, dst = staging / rel, final / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_file():
-                _fsync_file(src)
-                if dst.exists():
-                    shutil.copymode(dst, src)
+            if src.is_file() and dst.exists():
+                shutil.copymode(dst, src)
             os.replace(src, dst)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

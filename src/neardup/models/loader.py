@@ -64,7 +64,9 @@ def load_encoder(
 
     path = Path(name).expanduser()
     if path.exists():
-        return _load_folder(path, name, device)
+        # named by its absolute path: an index or scorer that records the name must find
+        # the folder again from any working directory
+        return _load_folder(path, str(path.absolute()), device)
     backend = _split_backend(name)
     if backend is not None and backend[1] == STATIC_SUFFIX:
         return _load_static_variant(backend[0], name)
@@ -286,4 +288,16 @@ def _unknown_message(name: str, why: str) -> str:
     )
 
 
-__all__ = ["load_encoder", "resolve_model_path", "PRESETS", "DEFAULT_MODEL"]
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names denote the same model: equal, or paths of one folder."""
+    if a == b:
+        return True
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    try:
+        return pa.is_dir() and pb.is_dir() and pa.resolve() == pb.resolve()
+    except OSError:
+        return False
+
+
+__all__ = ["load_encoder", "resolve_model_path", "same_model", "PRESETS", "DEFAULT_MODEL"]
+

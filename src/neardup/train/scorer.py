@@ -511,7 +511,6 @@ class LearnedPairScorer(BaseEstimator):
         ``embeddings`` their L2-normalised vectors (or None for a lexical-only scorer) and
         ``model_name`` the encoder's name, recorded so that scoring with another model fails.
         """
-        from sklearn.model_selection import train_test_split
 
         self._check_params()
         y = _check_labels(labels)
@@ -581,7 +580,11 @@ class LearnedPairScorer(BaseEstimator):
             )
         name = str(getattr(encoder, "name", ""))
         dim = getattr(encoder, "dim", None)
-        if name != self.model_name_ or (dim is not None and int(dim) != self.embedding_dim_):
+        from neardup.models.loader import same_model
+
+        if not same_model(name, self.model_name_) or (
+            dim is not None and int(dim) != self.embedding_dim_
+        ):
             raise ModelError(
                 f"this learned scorer was trained with embeddings of {self.model_name_!r} "
                 f"(dim {self.embedding_dim_}), but the model in use is {name!r} (dim {dim}); "
