@@ -58,9 +58,10 @@ SCORERS: tuple[str, ...] = ("default", "lexical", "embedding")
 
 @dataclass(frozen=True)
 class ThresholdInfo:
-    """The link threshold used and where it came from ("user", "auto:<method>", "preset",
-    "scorer": the held-out F1-best threshold a learned scorer carries, or "reranker": the one a
-    trained re-ranker carries)."""
+    """The link threshold used and where it came from ("user", "auto:<method>", "scorer": the
+    held-out F1-best threshold a learned scorer carries, "model": the dev-tuned one a
+    bi-encoder trained on groups carries, or "reranker": the one a trained re-ranker
+    carries)."""
 
     value: float
     source: str
@@ -635,6 +636,9 @@ class Deduplicator:
         scorer_threshold = getattr(self._pair_scorer(), "default_threshold", None)
         if scorer_threshold is not None:
             return ThresholdInfo(float(scorer_threshold), "scorer")
+        recorded = self._model_link_threshold()
+        if recorded is not None:
+            return ThresholdInfo(recorded, "model")
         from neardup.threshold import auto_threshold
 
         # single-linkage clustering chains, so its recorded constants (the guard band's centre)
@@ -642,6 +646,20 @@ class Deduplicator:
         linkage = "components" if self.cluster == "components" else "average"
         choice = auto_threshold(scores, scorer=self._pair_scorer().name, linkage=linkage)
         return ThresholdInfo(float(choice.value), f"auto:{choice.method}", dict(choice.details))
+
+    def _model_link_threshold(self) -> float | None:
+        """The dev-tuned threshold a trained bi-encoder folder carries for the default scorer
+        and this clustering. On Shopee's unseen 30 % it beat the collection's own mixture
+        threshold for each of five trained models (row-F1 +0.013 to +0.037; BENCHMARKS.md): a
+        fine-tuned model moves the duplicate/near-miss boundary where the mixture's guard band
+        no longer reaches."""
+        if self.scorer != "default" or self.model is None:
+            return None
+        from neardup import scoring
+
+        encoder = self._encoder()
+        name = None if encoder is None else str(encoder.name)
+        return scoring.recorded_link_threshold(name, "default", self.cluster)
 
     def _cluster(self, n: int, scored: Pairs, threshold: float) -> np.ndarray:
         from neardup import cluster as cl

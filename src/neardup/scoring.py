@@ -56,6 +56,7 @@ __all__ = [
     "E5_COSINE_RANGE",
     "MODEL_COSINE_RANGES",
     "calibrate_cosine_range",
+    "recorded_link_threshold",
     "cosine_range_for",
     "estimate_cosine_range",
     "DEFAULT_LIFT",
@@ -118,6 +119,29 @@ def cosine_range_for(model_name: str | None) -> tuple[float, float] | None:
     if isinstance(recorded, list) and len(recorded) == 2:
         return (float(recorded[0]), float(recorded[1]))
     return None
+
+
+def recorded_link_threshold(model_name: str | None, scorer: str, cluster: str) -> float | None:
+    """The link threshold a folder written by ``neardup train bi-encoder`` on groups carries
+    for this scorer and clustering (tuned for row-F1 on its dev split), or None."""
+    if not model_name:
+        return None
+    import json
+    from pathlib import Path
+
+    manifest = Path(model_name) / TRAINED_MANIFEST
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("link_threshold")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if (not isinstance(recorded, dict) or recorded.get("scorer") != scorer
+            or recorded.get("cluster") != cluster):
+        return None
+    try:
+        value = float(recorded["value"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if 0.0 < value <= 1.0 else None
 
 
 def calibrate_cosine_range(

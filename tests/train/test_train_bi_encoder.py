@@ -180,6 +180,30 @@ def test_saved_model_keeps_prompts_and_works_everywhere(trained_groups) -> None:
     assert hits[0].id == "id2"
 
 
+def test_groups_model_carries_a_dev_tuned_link_threshold(trained_groups) -> None:
+    from neardup.dedup import Deduplicator
+
+    link = trained_groups.link_threshold
+    assert link is not None and (link["scorer"], link["cluster"]) == ("default", "agglomerative")
+    assert 0 < link["value"] <= 1 and 0 <= link["dev_row_f1"] <= 1
+    assert link["dev_texts"] == trained_groups.n_dev
+    manifest = json.loads((trained_groups.output / MANIFEST).read_text())
+    assert manifest["link_threshold"] == link
+
+    folder = str(trained_groups.output)
+    texts = ["red phone 3 new", "red phone 3", "blue laptop 7 sale", "blue laptop 7",
+             "green book 1 old", "green book 1"]
+    auto = Deduplicator(model=folder).deduplicate(texts)
+    assert auto.threshold.source == "model"
+    assert auto.threshold.value == pytest.approx(link["value"])
+    # a threshold given, another scorer or another clustering do not use it
+    assert Deduplicator(model=folder, threshold=0.5).deduplicate(texts).threshold.source == "user"
+    assert Deduplicator(model=folder, cluster="leiden").deduplicate(
+        texts).threshold.source.startswith("auto")
+    assert Deduplicator(model=folder, scorer="embedding").deduplicate(
+        texts).threshold.source.startswith("auto")
+
+
 # --------------------------------------------------------------------------------------------
 # The other task shapes
 # --------------------------------------------------------------------------------------------

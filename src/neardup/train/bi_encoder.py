@@ -230,6 +230,9 @@ class BiEncoderTrainResult:
     # the range the default pair scorer maps this model's cosines from (see
     # neardup.scoring.calibrate_cosine_range); None: estimated per collection at use
     cosine_range: tuple[float, float] | None = None
+    # groups only: the default pipeline's link threshold with the best row-F1 on the dev split
+    # ({"value", "scorer", "cluster", "dev_row_f1", ...}); dedup uses it under threshold "auto"
+    link_threshold: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -270,6 +273,7 @@ class BiEncoderTrainResult:
             "device": self.device,
             "hard_negatives_mined": self.hard_negatives_mined,
             "cosine_range": None if self.cosine_range is None else list(self.cosine_range),
+            "link_threshold": self.link_threshold,
             "train_seconds": self.train_seconds,
             "step_seconds": self.step_seconds,
             "seconds_per_step": self.seconds_per_step if self.steps else None,
@@ -655,6 +659,9 @@ def train_bi_encoder(
         trained_metrics = {} if evaluator is None else dict(evaluator.measure(encoder))
         primary, dev_history, best_step = _selection(trainer.state, evaluator)
         cosine_range = _cosine_range(base_name, base_metrics, trained_metrics, notes)
+        link_threshold = None
+        if isinstance(plan.sets.dev, GroupedTexts):
+            link_threshold = _link_threshold(encoder, plan.sets.dev, cosine_range, notes)
         if primary is not None and trained_metrics[primary] < base_metrics[primary]:
             notes.append("the trained model scores below the base model on the dev set: try a "
                          "lower learning rate, fewer epochs or more data")
@@ -672,7 +679,7 @@ def train_bi_encoder(
             trainable_parameters=trainable, total_parameters=total, device=plan.device,
             train_seconds=train_seconds, step_seconds=timer.seconds,
             total_seconds=time.perf_counter() - started, hard_negatives_mined=mined,
-            cosine_range=cosine_range, notes=notes,
+            cosine_range=cosine_range, link_threshold=link_threshold, notes=notes,
         )
         (staged / MANIFEST).write_text(json.dumps(result.as_dict(), indent=2, default=str),
                                        encoding="utf-8")
@@ -701,6 +708,40 @@ def _cosine_range(base_name: str, base: dict[str, float], trained: dict[str, flo
         notes.append(f"dedup maps this model's cosines from [{found[0]:.3f}, 1] (dev {key} "
                      f"{base[key]:.3f} before, {trained[key]:.3f} after training)")
     return found
+
+
+def _link_threshold(encoder: Any, dev: GroupedTexts, cosine_range: tuple[float, float] | None,
+                    notes: list[str]) -> dict[str, Any] | None:
+    """Deduplicate the dev split with the default pipeline and this model, and keep the link
+    threshold with the best row-F1 (the middle one where several tie).
+
+    The collection's own mixture threshold is tuned to the zero-shot model's score
+    distribution; a fine-tuned model shifts it (on Shopee the mixture then sat at its guard
+    band's floor, 0.24, where the dev split's best was 0.26-0.28).
+    """
+    from neardup.dedup import Deduplicator
+    from neardup.evaluate.metrics import cluster_metrics
+    from neardup.evaluate.thresholds import threshold_grid
+    from neardup.scoring import DefaultPairScorer
+
+    dd = Deduplicator(encoder, scorer=DefaultPairScorer(cosine_range=cosine_range),
+                      show_progress=False)
+    graph = dd.candidate_graph(list(dev.texts))
+    if not len(graph.scored):
+        return None
+    grid = np.unique(np.round(np.asarray(threshold_grid(graph.scored.score, 50)), 4))
+    grid = grid[grid > 0]
+    if not grid.size:
+        return None
+    f1 = np.array([cluster_metrics(dev.labels, dd.cluster_graph(graph, float(t))).row_f1
+                   for t in grid])
+    best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+    chosen = float(grid[best[best.size // 2]])
+    notes.append(f"dedup links this model's pairs at {chosen:.4f} under --threshold auto "
+                 f"(row-F1 {f1.max():.4f} on the dev split's {len(dev)} texts)")
+    return {"value": chosen, "scorer": "default", "cluster": "agglomerative",
+            "dev_row_f1": float(f1.max()), "dev_texts": len(dev),
+            "criterion": "row-F1 of the default pipeline on the dev split"}
 
 
 @dataclass(frozen=True)
