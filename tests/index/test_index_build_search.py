@@ -121,3 +121,13 @@ def test_empty_index_can_grow(encoder):
     assert index.search(["anything"], k=3) == [[]]
     index.add(["hello world"], ["h"])
     assert [h.id for h in index.search("hello", k=3)[0]] == ["h"]
+
+
+def test_a_search_without_ties_or_removals_runs_faiss_once(corpus, encoder, monkeypatch):
+    index = Index.build(list(corpus.values()), list(corpus), encoder)
+    calls = []
+    original = index._raw_search
+    monkeypatch.setattr(index, "_raw_search", lambda v, n: calls.append(n) or original(v, n))
+    hits = index.search(["chocolate cake recipe"], k=2)[0]
+    assert [h.id for h in hits] == ["b1", "b2"]
+    assert calls == [3]  # k plus one, to see whether a tie crosses the cut

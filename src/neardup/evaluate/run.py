@@ -152,13 +152,17 @@ def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
         auto = None
     auto_value = auto.value if auto is not None else float("nan")
     sweep: list[dict[str, float]] = []
-    best: tuple[float, float, Any] | None = None
     for t in _threshold_grid(graph.scored.score, n_thresholds, auto_value):
         m = cluster_metrics(data.labels, dd.cluster_graph(graph, float(t)))
-        row = {"threshold": float(t), **{k: float(v) for k, v in _as_dict(m).items()}}
-        sweep.append(row)
-        if best is None or row["pair_f1"] > best[1]:
-            best = (float(t), row["pair_f1"], row)
+        sweep.append({"threshold": float(t), **{k: float(v) for k, v in _as_dict(m).items()}})
+    best: tuple[float, float, Any] | None = None
+    if sweep:
+        # the middle of the thresholds tied at the best pair F1: the loosest of them sits at
+        # the edge where one more merge costs F1 on a collection only slightly different
+        top = max(row["pair_f1"] for row in sweep)
+        tied = [row for row in sweep if row["pair_f1"] >= top - 1e-12]
+        chosen = tied[len(tied) // 2]
+        best = (chosen["threshold"], chosen["pair_f1"], chosen)
     metrics: dict[str, float] = {}
     if auto is not None:
         m_auto = cluster_metrics(data.labels, dd.cluster_graph(graph, auto_value))

@@ -499,8 +499,10 @@ class Index:
             return [[] for _ in query_list]
         vectors = self._encode(query_list, "query")
         ntotal = int(self._faiss.ntotal)
-        # tombstoned vectors can fill the first places: ask for enough to still have k live
-        fetch = min(k + len(self._tombstones), ntotal)
+        # tombstoned vectors can fill the first places: ask for enough to still have k live;
+        # one more than that shows whether a tie crosses the cut (with exactly k fetched, the
+        # k-th score always equals the lowest fetched, and every search ran twice)
+        fetch = min(k + 1 + len(self._tombstones), ntotal)
         while True:
             scores, labels = self._raw_search(vectors, fetch)
             positions = self._position_of_fid.get_indexer(labels.ravel()).reshape(labels.shape)
