@@ -210,3 +210,12 @@ def test_beir_files_with_a_byte_order_mark(tmp_path: Path) -> None:
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     d = load_beir(root)
     assert d.qrels == {"q1": {"d1": 1}} and list(d.corpus)[0] == "d1"
+
+
+def test_group_labels_of_different_json_types_stay_apart(tmp_path: Path) -> None:
+    # in Python True == 1 == 1.0: as written they are three labels
+    rows = [{"text": "a", "label": True}, {"text": "b", "label": 1}, {"text": "c", "label": 1.0},
+            {"text": "d", "label": True}, {"text": "e", "label": "1"}]
+    _jsonl(tmp_path / "g.jsonl", rows)
+    d = load_groups(tmp_path / "g.jsonl")
+    assert d.labels.tolist() == [0, 1, 2, 0, 3]

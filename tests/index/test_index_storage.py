@@ -204,3 +204,12 @@ def test_metadata_keeps_its_types_across_adds(corpus, encoder, make_encoder, tmp
     assert isinstance(hits["a"]["n"], int)
     assert hits["c"] == {"n": None, "ok": None, "tags": None}
     assert hits["d"]["n"] == 5 and hits["d"]["ok"] is True
+
+
+def test_load_with_other_prompts_is_refused(corpus, encoder, make_encoder, tmp_path):
+    _build(corpus, encoder).save(tmp_path / "idx")
+    other = make_encoder()
+    other.prompts = {"query": "", "passage": ""}
+    with pytest.raises(InputError, match="prompts"):
+        Index.load(tmp_path / "idx", encoder=other)
+    assert len(Index.load(tmp_path / "idx", encoder=make_encoder())) == len(corpus)

@@ -286,8 +286,22 @@ def load_groups(
                 "empty; give every text a label (a text with no duplicate needs a label of "
                 "its own)"
             )
-    codes, uniques = pd.factorize(pd.Series(raw, dtype=object), sort=False)
-    return GroupData(texts, codes.astype(np.int64), list(uniques), table.path)
+    codes, uniques = factorize_labels(raw)
+    return GroupData(texts, codes, uniques, table.path)
+
+
+def factorize_labels(raw: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Group codes (numbered by first appearance) and the labels as written.
+
+    Labels compare by type and value: in Python ``True == 1 == 1.0``, so a plain factorize
+    would merge the JSON labels ``true``, ``1`` and ``1.0`` into one group.
+    """
+    plain = [v.item() if isinstance(v, np.generic) else v for v in raw]
+    keys = [(type(v).__name__, v) for v in plain]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    codes = codes.astype(np.int64)
+    first = np.unique(codes, return_index=True)[1]
+    return codes, [raw[i] for i in first]
 
 
 # ---------------------------------------------------------------------------------------------

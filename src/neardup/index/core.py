@@ -645,6 +645,16 @@ class Index:
                 f"of different models cannot be compared: use --model {name}, or rebuild the "
                 f"index with {str(encoder.name)!r}."
             )
+        stored_prompts, given_prompts = manifest.get("prompts"), _encoder_prompts(encoder)
+        if (isinstance(stored_prompts, dict) and given_prompts is not None
+                and stored_prompts != given_prompts):
+            # same model, other prompts: the stored vectors came from other inputs
+            raise InputError(
+                f"The index at {str(folder)!r} was built with prompts {stored_prompts}, but the "
+                f"encoder given uses {given_prompts}. Queries would be embedded differently "
+                "from the stored texts: use the encoder the index was built with, or rebuild "
+                "the index."
+            )
         faiss = _faiss()
         try:
             faiss_index = faiss.read_index(str(folder / INDEX_FILE))

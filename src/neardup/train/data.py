@@ -451,8 +451,9 @@ def _group_labels(frame: pd.DataFrame, col: str, source: str) -> tuple[np.ndarra
                 f"{source}, {_where(i)}, column {col!r}: the group label is empty; give every "
                 "text a label (a text with no duplicate gets a label of its own)."
             )
-    codes, uniques = pd.factorize(pd.Series(raw, dtype=object), sort=False)
-    labels = codes.astype(np.int64)
+    from neardup.evaluate.data import factorize_labels
+
+    labels, uniques = factorize_labels(raw)
     sizes = np.bincount(labels)
     if sizes.size == 1:
         raise InputError(
