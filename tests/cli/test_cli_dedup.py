@@ -289,3 +289,18 @@ def test_evaluate_honours_format(tmp_path: Path, capsys) -> None:
     assert run("evaluate", src, "--format", "csv", "--model", "none", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["metrics"]["ap"] == pytest.approx(1.0)
+
+
+def test_against_file_with_its_own_columns_and_format(tmp_path: Path) -> None:
+    test = tmp_path / "test.csv"
+    test.write_text("id,text\nt1,the quick brown fox jumps\nt2,completely unrelated words\n")
+    train = tmp_path / "train.parquet"
+    pd.DataFrame({"qid": ["r1"], "question": ["the quick brown fox jumps!"]}).to_parquet(train)
+    out = tmp_path / "o"
+    assert run("dedup", test, "--against", train, "--text", "text", "--id", "id",
+               "--against-text", "question", "--against-id", "qid", "--model", "none",
+               "--threshold", "0.5", "-o", out, "--quiet") == 0
+    leaks = pd.read_csv(out / "leaks.csv")
+    assert leaks[["test_id", "train_id"]].values.tolist() == [["t1", "r1"]]
+    assert run("dedup", test, "--against", train, "--text", "text", "--against-text",
+               "question", "--link-across", "id", "--model", "none", "-o", out) == 2

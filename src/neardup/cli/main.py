@@ -94,6 +94,17 @@ def _load(path: Path, text: list[str], id_col: str | None, fmt: str | None, enco
     return load_collection(frame, list(text), id_col, source=str(path))
 
 
+def _format_of(path: Path, fmt: str | None) -> str | None:
+    """The --against file's own format from its extension; --format only where the extension
+    says nothing (a test.txt / train.txt pair), so a CSV and a Parquet file can be compared."""
+    from neardup.io import detect_format
+
+    try:
+        return detect_format(path, None)
+    except InputError:
+        return fmt
+
+
 def _timings_line(timings: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
 
@@ -147,6 +158,16 @@ def dedup(
     against: Annotated[
         Optional[Path],
         typer.Option(help="Train file: report INPUT rows that duplicate a row of it (leakage)."),
+    ] = None,
+    against_text: Annotated[
+        Optional[list[str]],
+        typer.Option("--against-text", help="Text column(s) of the --against file (default: "
+                     "the --text columns)."),
+    ] = None,
+    against_id: Annotated[
+        Optional[str],
+        typer.Option("--against-id", help="Id column of the --against file (default: --id, "
+                     "or the row number)."),
     ] = None,
     link_across: Annotated[
         Optional[str],
@@ -217,7 +238,12 @@ def dedup(
             f"{collection.empty_rows[0]}); they are kept as singletons.", style="yellow"
         )
     if against is not None:
-        train = _load(against, text, id, fmt, encoding, sep)
+        if link_across is not None:
+            raise InputError("--link-across links rows within one collection; with --against "
+                             "every pair already joins INPUT to the --against file: drop it.")
+        train = _load(against, list(against_text or text),
+                      against_id if against_id is not None else id,
+                      _format_of(against, fmt), encoding, sep)
         leaks = dd.find_leaks(
             collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids
         )
