@@ -854,8 +854,13 @@ def models() -> None:
     from neardup.models import DEFAULT_MODEL, PRESETS
 
     table = Table(title="model presets")
-    for col in ("name", "aliases", "dim", "languages", "description"):
-        table.add_column(col)
+    # the name is what users copy: never cut it; the other columns fold
+    longest = max(len(name) + len(" (default)") for name in PRESETS)
+    table.add_column("name", no_wrap=True, min_width=longest)
+    table.add_column("aliases")
+    table.add_column("dim")
+    for col in ("languages", "description"):  # long model ids are single words
+        table.add_column(col, overflow="fold")
     for name, preset in PRESETS.items():
         mark = " (default)" if name == DEFAULT_MODEL else ""
         table.add_row(
@@ -911,7 +916,8 @@ def export(
         check = check_export(model, folder, int8=quantised)
         table.add_row(
             check.graph,
-            f"{folder}@onnx-int8" if quantised else str(folder),
+            # a folder holding both graphs loads the int8 one by default
+            f"{folder}@onnx-int8" if quantised else f"{folder}@onnx" if int8 else str(folder),
             f"{check.min_cosine:.5f}",
             f"{check.mean_cosine:.5f}",
         )

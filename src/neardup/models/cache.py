@@ -19,6 +19,16 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "neardup"
 
 
+def make_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644 under ``folder`` (itself included)."""
+    os.chmod(folder, 0o755)
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+
+
 def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Path:
     """Return ``final``, creating it with ``build(tmp_dir)`` if it does not exist yet.
 
@@ -32,8 +42,9 @@ def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Pat
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
         build(tmp)
-        # mkdtemp creates the folder private (0700); a finished model is ordinary data.
-        os.chmod(tmp, 0o755)
+        # mkdtemp creates the folder private (0700) and safetensors writes 0600 files; a
+        # finished model is ordinary data that other users of a shared cache must read
+        make_readable(tmp)
         try:
             os.rename(tmp, final)
         except OSError:

@@ -159,7 +159,9 @@ def resolve_source(
             f"Cannot {verb} {os.fspath(model)!r}: it is neither a preset nor a folder. Give a "
             "preset name (see `neardup models`) or a local sentence-transformers folder."
         )
-    return path, os.fspath(model)
+    # the name load_encoder gives the same folder (its absolute path), so that an index built
+    # with the ONNX graph accepts the torch model and the other way round
+    return path, str(path.absolute())
 
 
 def read_st_folder(folder: Path, *, purpose: str = "ONNX export") -> _StModel:

@@ -146,7 +146,8 @@ def _load_static_variant(base: str, name: str) -> Encoder:
         return StaticEncoder(cached_static_folder(preset.name), name=f"{preset.name}@static")
     path = Path(base).expanduser()
     if path.is_dir() and is_static_folder(path):
-        return StaticEncoder(path, name=name)
+        # the name the same folder gets without the suffix: one model, one name
+        return StaticEncoder(path, name=str(path.absolute()))
     if path.is_dir():
         raise ModelError(
             f"{base!r} is not a static model folder. Distil it once with "

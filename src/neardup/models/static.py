@@ -171,6 +171,9 @@ def distill(
             sif_coefficient=sif_coefficient,
             device=device,
         )
+        from neardup.models.cache import make_readable
+
+        make_readable(stage)  # safetensors writes 0600 whatever the umask
     return _result(output, source, name, manifest)
 
 
