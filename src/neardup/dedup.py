@@ -446,6 +446,19 @@ class Deduplicator:
                 raise InputError("scorer 'embedding' needs a model; give --model or use 'lexical'")
         if self.rerank is not None:
             self._validate_rerank()
+        else:
+            given = [name for name, value, default in (
+                ("rerank_threshold", self.rerank_threshold, None),
+                ("rerank_max_pairs", self.rerank_max_pairs, None),
+                ("rerank_floor", self.rerank_floor, DEFAULT_FLOOR),
+                ("rerank_top_k", self.rerank_top_k, DEFAULT_TOP_K),
+            ) if value != default]
+            if given:
+                # without a re-ranker these would be dropped silently, and the links made at a
+                # threshold the user did not ask for
+                flag = "--" + given[0].replace("_", "-")
+                raise InputError(f"{given[0]} ({flag}) applies to a re-ranker's scores, but no "
+                                 "re-ranker is given: add rerank=DIR (--rerank DIR) or drop it.")
         from neardup.store import STORE_DTYPES, STORE_KINDS
 
         if self.embedding_store not in STORE_KINDS or self.embedding_dtype not in STORE_DTYPES:
@@ -757,6 +770,10 @@ class Deduplicator:
         result.model = graph.model
         result.scorer = graph.scorer
         result.rerank = graph.rerank
+        if graph.rerank is not None:
+            # the first stage's candidates, as without a re-ranker; graph.scored holds only
+            # the pairs the re-ranker scored (counted in result.rerank)
+            result.n_candidates = int(graph.rerank.n_candidates)
         return result
 
     def score_pairs(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:

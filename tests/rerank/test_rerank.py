@@ -265,3 +265,21 @@ def test_cli_dedup_rerank_end_to_end(trained: Path, tmp_path: Path, capsys) -> N
                  "--threshold", "0.5", "--rerank", str(trained), "--quiet"])
     assert code == 2
     assert "--rerank-threshold" in capsys.readouterr().err
+
+
+def test_candidate_count_is_the_first_stage_count_when_reranking() -> None:
+    dd = Deduplicator(None, rerank=ColourReranker(), cluster="components", rerank_floor=0.6,
+                      rerank_top_k=0)
+    result = dd.deduplicate(TEXTS)
+    assert result.rerank.n_scored < result.rerank.n_candidates
+    assert result.n_candidates == result.rerank.n_candidates == len(
+        Deduplicator(None).candidate_graph(TEXTS).scored)
+
+
+@pytest.mark.parametrize("option", [dict(rerank_threshold=0.9), dict(rerank_max_pairs=5),
+                                    dict(rerank_floor=0.1), dict(rerank_top_k=1)])
+def test_rerank_options_without_a_reranker_are_refused(option) -> None:
+    from neardup.errors import InputError
+
+    with pytest.raises(InputError, match="no re-ranker is given"):
+        Deduplicator(None, **option).deduplicate(TEXTS)

@@ -121,6 +121,17 @@ def test_training_lowers_the_loss_raises_dev_ap_and_saves_a_loadable_reranker(
 
     assert average_precision(frame["label"].to_numpy(), scores) > 0.9
 
+    # a re-ranker makes no embeddings: refused as --model
+    from neardup.models import load_encoder
+
+    with pytest.raises(ModelError, match="cross-encoder"):
+        load_encoder(str(out))
+    # retraining replaces the whole folder: nothing of the earlier one survives
+    (out / "stale.txt").write_text("from before")
+    train_cross_encoder(pairs_csv, out, base_model=base,
+                        options=CrossEncoderOptions(**{**FAST, "epochs": 1.0}))
+    assert not (out / "stale.txt").exists() and (out / MANIFEST).is_file()
+
 
 def test_freezing_embeddings_trains_fewer_weights(base: Path, pairs_csv: Path, tmp_path: Path) -> None:
     opts = CrossEncoderOptions(**{**FAST, "epochs": 0.2}, freeze_embeddings=True)
@@ -301,3 +312,20 @@ def test_cli_reports_bad_labels_with_row_and_exit_code_2(
     err = capsys.readouterr().err
     assert "row 5" in err and "label '7' is not 0 or 1" in err
     assert no_training == []
+
+
+def test_foreign_output_folder_is_refused_and_max_length_capped(
+    base: Path, pairs_csv: Path, tmp_path: Path, no_training: list[dict]
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")
+    with pytest.raises(InputError, match="not a re-ranker written by"):
+        train_cross_encoder(pairs_csv, mine, base_model=base, options=CrossEncoderOptions(**FAST))
+    assert (mine / "config.json").read_text() == "{}"
+    assert not no_training  # refused before any training step
+    # a max length beyond the model's position embeddings is cut to them, not a crash
+    with pytest.raises(RuntimeError, match="training started"):
+        train_cross_encoder(pairs_csv, tmp_path / "m", base_model=base,
+                            options=CrossEncoderOptions(**{**FAST, "max_length": 100000}))
+    assert no_training[0]["y"] is not None

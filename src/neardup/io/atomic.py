@@ -157,3 +157,34 @@ def atomic_output_dir(
             os.replace(src, dst)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_replace_dir(directory: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a whole folder in a staging folder; on success it *replaces* ``directory``.
+
+    Unlike :func:`atomic_output_dir`, nothing of an earlier ``directory`` survives (a model
+    folder must not keep files of the model it replaces). If the block raises, ``directory``
+    is left as it was. The old folder is moved aside, the new one renamed into place, then the
+    old one deleted.
+    """
+    final = _absolute(directory)
+    if final.exists() and not final.is_dir():
+        raise InputError(
+            f"Cannot write into {str(final)!r}: it is a file, not a folder. Give a folder name."
+        )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = _temp_sibling(final, "staging")
+    staging.mkdir()
+    previous = _temp_sibling(final, "previous")
+    try:
+        yield staging
+        for file in staging.rglob("*"):
+            if file.is_file():
+                _fsync_file(file)
+        if final.exists():
+            os.replace(final, previous)
+        os.replace(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -185,12 +186,30 @@ def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
     raise ModelError(_unknown_message(base, "It is not a preset and no such folder exists."))
 
 
+def _is_cross_encoder_folder(path: Path) -> bool:
+    if (path / "neardup_reranker.json").is_file():
+        return True
+    try:
+        config = json.loads((path / "config_sentence_transformers.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "CrossEncoder"
+
+
 def _load_folder(path: Path, name: str, device: str | None) -> Encoder:
     from neardup.models.onnx_encoder import OnnxEncoder, is_onnx_folder
     from neardup.models.st_encoder import SentenceTransformerEncoder
 
     if not path.is_dir():
         raise ModelError(f"Model path {str(path)!r} is a file; give the model's folder instead.")
+    if _is_cross_encoder_folder(path):
+        # sentence-transformers would "convert" it, mean-pooling a re-ranker's hidden states
+        # into vectors nobody trained
+        raise ModelError(
+            f"{str(path)!r} is a cross-encoder (re-ranker): it scores pairs of texts and makes "
+            "no embeddings. Use it with `neardup dedup --rerank DIR`, and give --model an "
+            "embedding model (a preset or a `neardup train bi-encoder` folder)."
+        )
     if is_onnx_folder(path):
         # onnxruntime runs on the CPU here; ``device`` is for torch models.
         return OnnxEncoder(path)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from neardup.errors import ModelError
 
-__all__ = ["resolve_base_model"]
+__all__ = ["check_max_length", "resolve_base_model"]
 
 
 def resolve_base_model(name: str | os.PathLike[str], what: str = "base model") -> Path:
@@ -66,3 +67,20 @@ def _hub_cache_folder(name: str) -> Path | None:
     except Exception:  # noqa: BLE001 - any failure means "not cached"
         return None
     return folder if (folder / "config.json").is_file() else None
+
+
+def check_max_length(max_length: int, hf_model: Any, tokenizer: Any) -> int:
+    """``max_length`` capped at what the base model's position embeddings hold: beyond it
+    torch fails mid-batch ("size of tensor a (1000) must match ... (512)")."""
+    limits = []
+    positions = getattr(getattr(hf_model, "config", None), "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        # XLM-R style models reserve two positions (padding offset)
+        offset = 2 if getattr(hf_model.config, "model_type", "") in ("xlm-roberta", "roberta") else 0
+        limits.append(positions - offset)
+    # the tokenizer's model_max_length is often a soft default (sentence-transformers sets it
+    # to max_seq_length): only the position embeddings are a hard limit
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if not limits and isinstance(model_max, int) and 0 < model_max < 1_000_000:
+        limits.append(model_max)
+    return min([max_length, *limits])

@@ -666,8 +666,11 @@ def train_bi_encoder(
             notes.append("the trained model scores below the base model on the dev set: try a "
                          "lower learning rate, fewer epochs or more data")
         staged = work / "model"
-        model.save(str(staged), create_model_card=False)
-        _check_reload(staged, encoder, plan.sets.train.all_texts())
+        from neardup.models.quiet import quiet_transformers
+
+        with quiet_transformers():  # no "Writing model shards" / "Loading weights" bars
+            model.save(str(staged), create_model_card=False)
+            _check_reload(staged, encoder, plan.sets.train.all_texts())
         result = BiEncoderTrainResult(
             output=plan.output, task=plan.data.task, loss=plan.loss, base_model=base_name,
             architecture=opts.architecture, options=opts, n_train=len(plan.sets.train),
@@ -801,9 +804,16 @@ def _build_model(plan: _Plan, opts: BiEncoderOptions) -> tuple[Any, str, list[st
                                    device=plan.device, max_seq_length=opts.max_length or 128)
         return model, "bilstm (random initialisation)", []
     model = _load_base(plan.base_path, plan.device)
+    notes: list[str] = []
     if opts.max_length is not None:
-        model.max_seq_length = opts.max_length
-    return model, opts.model, []
+        from neardup.train.base_model import check_max_length
+
+        readable = check_max_length(opts.max_length, model[0].auto_model, model.tokenizer)
+        if readable < opts.max_length:
+            notes.append(f"--max-length {opts.max_length} is more than the base model reads; "
+                         f"texts are cut at {readable} tokens")
+        model.max_seq_length = readable
+    return model, opts.model, notes
 
 
 def _train_set(train: TrainingData, model: Any, opts: BiEncoderOptions, notes: list[str],

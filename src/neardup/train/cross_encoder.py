@@ -32,6 +32,7 @@ pairs (:class:`CrossEncoderTrainResult`).
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import tempfile
@@ -48,6 +49,8 @@ from neardup.pairs import distinct_pair_texts
 from neardup.train.base_model import resolve_base_model
 from neardup.train.data import distinct_pairs
 from neardup.train.scorer import MIN_PAIRS, MIN_PER_CLASS, SplitScores
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from neardup.models.base import Encoder
@@ -658,6 +661,14 @@ def train_cross_encoder(
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise InputError(f"cannot write the model into {str(output)!r}: it is a file; give a folder")
+    from neardup.rerank.cross_encoder import MANIFEST as RERANKER_MANIFEST
+
+    if (output.is_dir() and any(output.iterdir())
+            and not (output / RERANKER_MANIFEST).is_file()):
+        raise InputError(
+            f"{str(output)!r} already exists and is not a re-ranker written by `neardup train "
+            "cross-encoder`; choose a new folder, or empty or delete that one."
+        )
 
     # -- data, split and models: all checked before anything heavy is loaded ------------------
     def read(src: str | Path | PairData) -> PairData:
@@ -707,15 +718,16 @@ def train_cross_encoder(
     n_params = sum(p.numel() for p in model.parameters())
     n_trainable = sum(p.numel() for p in _trainable(model).values())
 
-    from neardup.io.atomic import atomic_output_dir
+    from neardup.io.atomic import atomic_replace_dir
     from neardup.models.quiet import quiet_transformers
-    from neardup.rerank.cross_encoder import MANIFEST, RerankerManifest
+    from neardup.rerank.cross_encoder import RerankerManifest
 
     manifest = RerankerManifest(
         threshold=float(trained.threshold),
         symmetric=opts.symmetric,
         base_model=base_name,
-        max_length=opts.max_length,
+        # what the model reads: a --max-length beyond its position embeddings was capped
+        max_length=int(getattr(model, "max_seq_length", None) or opts.max_length),
         dev_metrics={**trained.as_dict(), "n_pairs": len(dev_data),
                      "n_positive": int(np.asarray(dev_data.labels).sum())},
         baseline_metrics=None if base_scores is None else base_scores.as_dict(),
@@ -725,7 +737,8 @@ def train_cross_encoder(
         training_seconds=float(train_seconds),
         versions=_versions(),
     )
-    with atomic_output_dir(output, last=(MANIFEST,)) as stage, quiet_transformers():
+    # the whole folder is replaced: files of an earlier model must not outlive it
+    with atomic_replace_dir(output) as stage, quiet_transformers():
         model.save(str(stage), create_model_card=False)
         manifest.write(stage)
 
@@ -791,6 +804,14 @@ def _fit(
             f"cannot load {str(base_path)!r} as a cross-encoder base ({type(exc).__name__}: "
             f"{exc}); give a sentence-transformers or transformers model folder"
         ) from None
+    from neardup.train.base_model import check_max_length
+
+    readable = check_max_length(opts.max_length, model.model, model.tokenizer)
+    if readable < opts.max_length:
+        if opts.max_length != CrossEncoderOptions.max_length:  # asked for, not the default
+            log.warning("--max-length %d is more than %s reads; using %d tokens",
+                        opts.max_length, base_path, readable)
+        model.max_seq_length = readable
     if opts.freeze_embeddings:
         embeddings = model.model.get_input_embeddings()
         embeddings.weight.requires_grad_(False)
