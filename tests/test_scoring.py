@@ -271,3 +271,12 @@ def test_trained_folder_carries_its_cosine_range(tmp_path) -> None:
     assert cosine_range_for(str(tmp_path)) is None
     assert cosine_range_for(str(tmp_path / "missing")) is None
     assert cosine_range_for("multilingual-e5-small") == (0.82, 1.0)
+
+
+def test_estimated_range_needs_enough_cosines() -> None:
+    from neardup.scoring import MIN_RANGE_SAMPLE, estimate_cosine_range
+
+    # one pair: its own cosine would be the floor and its embedding evidence zero
+    assert estimate_cosine_range(np.array([0.93])) == (0.0, 1.0)
+    assert estimate_cosine_range(np.linspace(0.5, 0.9, MIN_RANGE_SAMPLE - 1)) == (0.0, 1.0)
+    assert estimate_cosine_range(np.linspace(0.5, 0.9, MIN_RANGE_SAMPLE))[0] > 0.5

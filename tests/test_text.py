@@ -33,3 +33,14 @@ def test_normalized_texts_are_read_only_and_survive_concatenation_and_pickling()
     assert list(a) == ["A"] and a.normalized == ["a"]
     with pytest.raises(ValueError, match="1 normalised forms for 2 texts"):
         NormalizedTexts(["a", "b"], ["a"])
+
+
+def test_combining_marks_are_kept() -> None:
+    from neardup.text import normalize
+
+    # vowel signs and tone marks are letters' parts, not punctuation
+    assert normalize("मुझे दाल पसंद है") != normalize("मुझे दिल पसंद है")
+    assert normalize("ที่นี่") != normalize("ทีนี")
+    assert normalize("كَتَبَ") != normalize("كُتُب")
+    assert normalize("Hello, World!") == "hello world"
+    assert normalize("Привет, мир!") == "привет мир"

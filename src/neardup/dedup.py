@@ -423,6 +423,13 @@ class Deduplicator:
                 raise InputError(f"threshold must be a number or 'auto', got {self.threshold!r}")
         elif not (-1.0 <= float(self.threshold) <= 1.0):
             raise InputError(f"threshold must lie in [-1, 1], got {self.threshold}")
+        elif float(self.threshold) <= 0 and self.cluster != "components":
+            # checked here, not only when some collection has candidates to cluster
+            raise InputError(
+                f"threshold {self.threshold} links pairs that were never candidates under "
+                f"{self.cluster} clustering (a missing pair counts as 0); give a threshold "
+                "above 0, or cluster='components'."
+            )
         if self.k < 1:
             raise InputError(f"k must be at least 1, got {self.k}")
         for source in self._candidate_sources():
@@ -601,6 +608,7 @@ class Deduplicator:
         embeddings: np.ndarray | None,
         timer: _Timer,
         scorer: object,
+        by_source: bool = False,
     ) -> Pairs:
         from neardup import candidates as cand
 
@@ -618,7 +626,11 @@ class Deduplicator:
                     pairs = neighbors.to_pairs()
                 elif source == "minhash":
                     pairs = cand.minhash_pairs(
-                        texts, threshold=self.minhash_threshold, show_progress=self.show_progress
+                        texts, threshold=self.minhash_threshold, show_progress=self.show_progress,
+                        # identical texts of different sources are distinct rows here: "star"
+                        # would link others only to the first copy, which the source rule may
+                        # then drop (a same-source copy), losing the cross-source link
+                        duplicates="full" if by_source else "star",
                     )
                 else:
                     # the scorer fits the same TF-IDF; fit it once and share it
@@ -711,7 +723,8 @@ class Deduplicator:
             with timer.stage("encode"):
                 embeddings = self._embed(encoder, uniques)
         if len(uniques) > 1:
-            candidates = self._find_candidates(uniques, embeddings, timer, scorer)
+            candidates = self._find_candidates(uniques, embeddings, timer, scorer,
+                                               by_source=collapsed.sources is not None)
             if collapsed.sources is not None:
                 src = collapsed.sources
                 candidates = candidates.select(src[candidates.left] != src[candidates.right])

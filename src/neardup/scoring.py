@@ -169,14 +169,21 @@ def estimate_cosine_range(cos: np.ndarray) -> tuple[float, float]:
     """Range for an unknown model: from the 1st percentile of the candidate-pair cosines to 1.
 
     For e5-small on Shopee kNN candidates the 1st percentile is 0.83, next to the 0.82 chosen
-    there, so this reproduces the recorded map where one exists.
+    there, so this reproduces the recorded map where one exists. Below
+    :data:`MIN_RANGE_SAMPLE` cosines a percentile says nothing (with one pair it *is* that
+    pair's cosine, which would zero its embedding evidence, and a pair's score would depend on
+    which others it was scored with): the plain cosine scale [0, 1] is used instead.
     """
     c = np.asarray(cos, np.float64)
     c = c[np.isfinite(c)]
-    if c.size == 0:
+    if c.size < MIN_RANGE_SAMPLE:
         return (0.0, 1.0)
     lo = float(np.percentile(c, 1))
     return (min(lo, 0.99), 1.0)
+
+
+#: Fewest candidate-pair cosines :func:`estimate_cosine_range` reads a range off.
+MIN_RANGE_SAMPLE = 100
 
 _CHUNK = 100_000  # pairs per row-wise product chunk (bounds temporary memory per thread)
 

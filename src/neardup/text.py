@@ -9,7 +9,29 @@ from collections.abc import Callable, Sequence
 from neardup.errors import InputError
 
 _SPACE = re.compile(r"\s+", re.UNICODE)
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_PUNCT_ASCII = re.compile(r"[^\w\s]")
+
+
+def _mark_ranges(limit: int = 0x20000) -> str:
+    """A regex class body of the combining marks (categories Mn, Mc, Me) below ``limit``."""
+    parts: list[str] = []
+    start = prev = -1
+    for cp in range(limit + 1):
+        if cp < limit and unicodedata.category(chr(cp))[0] == "M":
+            if start < 0:
+                start = cp
+            prev = cp
+        elif start >= 0:
+            parts.append(re.escape(chr(start)) + ("" if prev == start else "-" + re.escape(chr(prev))))
+            start = -1
+    return "".join(parts)
+
+
+# \w does not match combining marks, and NFKC composes them only for some scripts: without
+# them in the class, Devanagari vowel signs, Thai tone marks or Arabic harakat became spaces,
+# and "दाल" (lentils) and "दिल" (heart) normalised alike. Built once (~25 ms); the ASCII fast
+# path keeps the plain class, ~3x quicker.
+_PUNCT = re.compile(f"[^\\w\\s{_mark_ranges()}]")
 
 
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
@@ -20,7 +42,7 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     if strip_punctuation:
-        text = _PUNCT.sub(" ", text)
+        text = (_PUNCT_ASCII if text.isascii() else _PUNCT).sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
 
