@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -97,6 +97,18 @@ MODEL_COSINE_RANGES: dict[str, tuple[float, float]] = {
 TRAINED_MANIFEST = "neardup_training.json"
 
 
+def _trained_manifest_entry(model_name: str, key: str) -> Any:
+    """``key`` of the training manifest in the folder ``model_name``, or None."""
+    import json
+    from pathlib import Path
+
+    try:
+        manifest = json.loads((Path(model_name) / TRAINED_MANIFEST).read_text(encoding="utf-8"))
+        return manifest.get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def cosine_range_for(model_name: str | None) -> tuple[float, float] | None:
     """The recorded cosine range of a model, or None (then it is estimated per collection).
 
@@ -108,14 +120,7 @@ def cosine_range_for(model_name: str | None) -> tuple[float, float] | None:
     known = MODEL_COSINE_RANGES.get(model_name)
     if known is not None:
         return known
-    import json
-    from pathlib import Path
-
-    manifest = Path(model_name) / TRAINED_MANIFEST
-    try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("cosine_range")
-    except (OSError, ValueError, AttributeError):
-        return None
+    recorded = _trained_manifest_entry(model_name, "cosine_range")
     if isinstance(recorded, list) and len(recorded) == 2:
         return (float(recorded[0]), float(recorded[1]))
     return None
@@ -126,14 +131,7 @@ def recorded_link_threshold(model_name: str | None, scorer: str, cluster: str) -
     for this scorer and clustering (tuned for row-F1 on its dev split), or None."""
     if not model_name:
         return None
-    import json
-    from pathlib import Path
-
-    manifest = Path(model_name) / TRAINED_MANIFEST
-    try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("link_threshold")
-    except (OSError, ValueError, AttributeError):
-        return None
+    recorded = _trained_manifest_entry(model_name, "link_threshold")
     if (not isinstance(recorded, dict) or recorded.get("scorer") != scorer
             or recorded.get("cluster") != cluster):
         return None
