@@ -341,9 +341,11 @@ def test_retraining_into_the_same_folder_replaces_it(base_model: Path, tmp_path:
     out = tmp_path / "m"
     train_bi_encoder(data, out, _options(base_model, max_steps=1))
     (out / "stale.txt").write_text("from before")
-    train_bi_encoder(data, out, _options(base_model, max_steps=2))
+    second = train_bi_encoder(data, out, _options(base_model, max_steps=2))
     assert json.loads((out / MANIFEST).read_text())["steps"] == 2
     assert not (out / "stale.txt").exists()
+    # shorter than an epoch: still measured on dev at its last step
+    assert [step for step, _ in second.dev_history] == [2] and second.best_step == 2
 
 
 def test_cli_trains_and_prints_the_comparison(base_model: Path, tmp_path: Path,
