@@ -304,3 +304,5 @@ def test_against_file_with_its_own_columns_and_format(tmp_path: Path) -> None:
     assert leaks[["test_id", "train_id"]].values.tolist() == [["t1", "r1"]]
     assert run("dedup", test, "--against", train, "--text", "text", "--against-text",
                "question", "--link-across", "id", "--model", "none", "-o", out) == 2
+    assert run("dedup", test, "--against", train, "--text", "text", "--against-text",
+               "question", "--method", "leiden", "--model", "none", "-o", out) == 2

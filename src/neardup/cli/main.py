@@ -241,6 +241,13 @@ def dedup(
         if link_across is not None:
             raise InputError("--link-across links rows within one collection; with --against "
                              "every pair already joins INPUT to the --against file: drop it.")
+        unused = [flag for flag, value, default in (
+            ("--method", method, "agglomerative"), ("--representative", representative, "first"),
+        ) if value != default]
+        if unused:
+            # leak detection links each test row to its best train match: nothing is clustered
+            raise InputError(f"{unused[0]} shapes groups, and --against forms none (each test "
+                             "row is matched to train rows): drop it.")
         train = _load(against, list(against_text or text),
                       against_id if against_id is not None else id,
                       _format_of(against, fmt), encoding, sep)
