@@ -780,6 +780,11 @@ def train_cross_encoder_cmd(
         f"{output}; use it with `neardup dedup FILE --rerank {output}` (links at "
         f"{result.threshold:.4f} unless --rerank-threshold is given)"
     )
+    if result.best_step == 0 and result.steps > 0:
+        console.print(Text.assemble(
+            ("note:", "yellow"),
+            " no training step beat the untrained model on the dev pairs, so the saved "
+            "re-ranker is the untrained one: try more epochs, a lower --lr, or more pairs."))
 
 
 # --------------------------------------------------------------------------------------------
