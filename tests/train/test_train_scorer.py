@@ -366,3 +366,19 @@ def test_dev_fraction_that_cannot_split_fails_before_the_model_loads(tmp_path: P
     # a model name that cannot load: the split must be refused before anyone tries
     with pytest.raises(InputError, match="hold out|holding out"):
         train_pair_scorer(data, model_name="no-such-model-anywhere", dev_fraction=fraction)
+
+
+def test_held_out_split_keeps_a_repeated_pair_on_one_side() -> None:
+    from neardup.train.scorer import held_out_split, pair_groups
+
+    rng = np.random.default_rng(0)
+    left = rng.integers(0, 40, size=200)
+    right = (left + rng.integers(1, 40, size=200)) % 40
+    # every third row repeats an earlier pair with its texts swapped
+    left[::3], right[::3] = right[1::3][: left[::3].size], left[1::3][: left[::3].size]
+    y = (rng.random(200) < 0.3).astype(np.int64)
+    groups = pair_groups(left, right)
+    y = y[np.unique(groups, return_index=True)[1]][groups]  # one label per distinct pair
+    train, dev = held_out_split(y, 0.2, 0, 3, groups=groups)
+    assert set(groups[train]).isdisjoint(groups[dev])
+    assert len(train) + len(dev) == 200 and set(y[dev]) == {0, 1}

@@ -292,25 +292,44 @@ def _check_training(y: np.ndarray, where: str = "") -> None:
             )
 
 
+def pair_groups(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """One id per distinct unordered pair of text indices (first appearance numbering)."""
+    lo = np.minimum(left, right).astype(np.int64)
+    hi = np.maximum(left, right).astype(np.int64)
+    _, first, inverse = np.unique(lo * (int(hi.max(initial=0)) + 1) + hi, return_index=True,
+                                  return_inverse=True)
+    return np.argsort(np.argsort(first))[inverse]
+
+
 def held_out_split(y: np.ndarray, dev_fraction: float, seed: int, cv: int,
-                   where: str = "") -> tuple[np.ndarray, np.ndarray]:
+                   where: str = "", groups: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices ``(train, dev)``, stratified by label: the scorer's held-out split.
 
-    Refuses (with the counts) a split whose dev side lacks a class or whose training side
-    has fewer than ``cv`` pairs of a class, which calibration's ``cv`` folds need; cheap, so
+    With ``groups`` (see :func:`pair_groups`), rows of one group (a pair repeated, or repeated
+    with its texts swapped) go to the same side: its features are symmetric, so a copy on
+    each side would inflate the dev scores and the threshold chosen on them. Refuses (with
+    the counts) a split whose dev side lacks a class or whose training side has fewer than
+    ``cv`` pairs of a class, which calibration's ``cv`` folds need; cheap, so
     :func:`train_pair_scorer` runs it before any model loads.
     """
     from sklearn.model_selection import train_test_split
 
     prefix = f"{where}: " if where else ""
     y = np.asarray(y)
-    idx = np.arange(y.size)
+    g = np.arange(y.size) if groups is None else np.asarray(groups, dtype=np.int64)
+    _, first_row = np.unique(g, return_index=True)  # groups are numbered 0..n_groups-1
+    idx = np.arange(first_row.size)
     counts = {cls: int(np.sum(y == cls)) for cls in (1, 0)}
     fix = ("choose a dev fraction nearer 0.2 (--dev-fraction) or add labelled pairs")
     try:
-        train_idx, dev_idx = train_test_split(
-            idx, test_size=float(dev_fraction), stratify=y, random_state=seed
+        train_g, dev_g = train_test_split(
+            idx, test_size=float(dev_fraction), stratify=y[first_row], random_state=seed
         )
+        in_dev = np.isin(g, dev_g)
+        train_idx, dev_idx = np.flatnonzero(~in_dev), np.flatnonzero(in_dev)
+        if groups is None:  # the order train_test_split gave, as before
+            train_idx, dev_idx = train_g, dev_g
     except ValueError as exc:
         raise InputError(
             f"{prefix}cannot hold out {dev_fraction:g} of {y.size} pairs ({counts[1]} labelled "
@@ -521,7 +540,8 @@ class LearnedPairScorer(BaseEstimator):
             raise InputError(f"{left.size} left rows, {right.size} right rows and {y.size} labels")
         features = PairFeatures(use_embeddings=embeddings is not None)
         x = features.transform(texts, embeddings, left, right)
-        train_idx, dev_idx = held_out_split(y, self.dev_fraction, self.seed, self.cv)
+        train_idx, dev_idx = held_out_split(y, self.dev_fraction, self.seed, self.cv,
+                                            groups=pair_groups(left, right))
         method = self.calibration
         with _threads(y.size):
             est = self._make_estimator(method)
@@ -827,7 +847,9 @@ def train_pair_scorer(
     scorer = LearnedPairScorer(classifier, calibration=calibration, dev_fraction=dev_fraction,
                                seed=seed, batch_size=batch_size)
     scorer._check_params()
-    held_out_split(y, dev_fraction, seed, scorer.cv, str(path))  # before any model work
+    uniques, left, right = distinct_pair_texts(data.texts1, data.texts2)
+    # the split fit_collection will make, checked before any model work
+    held_out_split(y, dev_fraction, seed, scorer.cv, str(path), groups=pair_groups(left, right))
     encoder = None
     if model_name is not None:
         if isinstance(model_name, str):
@@ -836,7 +858,6 @@ def train_pair_scorer(
             encoder = load_encoder(model_name)
         else:
             encoder = model_name
-    uniques, left, right = distinct_pair_texts(data.texts1, data.texts2)
     start = time.perf_counter()
     embeddings = (
         _encode(encoder, uniques, batch_size, show_progress) if encoder is not None else None
