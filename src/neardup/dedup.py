@@ -474,6 +474,10 @@ class Deduplicator:
                 f"one of {', '.join(STORE_DTYPES)}; got {self.embedding_store!r}, "
                 f"{self.embedding_dtype!r}"
             )
+        if self.embedding_dir is not None and not Path(self.embedding_dir).is_dir():
+            # checked before encoding, not when the first chunk is written
+            raise InputError(f"embedding_dir {str(self.embedding_dir)!r} is not an existing "
+                             "folder; create it or give another.")
 
     def _embed(self, encoder: Encoder, texts: list[str]) -> np.ndarray:
         """Embeddings of the distinct texts, in memory or in a disk store (neardup.store)."""

@@ -1,8 +1,8 @@
 """A small multilingual sample collection with known duplicate groups.
 
 The sample is written by code (no download): hand-written news headlines and product titles in
-English, Russian and Indonesian, each with variants a real corpus has — OCR noise, abridgement,
-reordering and hand-written paraphrases — plus unrelated items that must stay apart. The
+English, Russian and Indonesian, each with variants a real corpus has — OCR noise, abridgement
+and hand-written paraphrases — plus unrelated items that must stay apart. The
 ``group`` column holds the true grouping so ``neardup evaluate`` can score the result.
 """
 

@@ -39,3 +39,12 @@ def test_float16_store_gives_nearly_the_same_groups() -> None:
 def test_unknown_store_is_an_input_error() -> None:
     with pytest.raises(InputError, match="embedding_store must be one of"):
         run(["a b", "a c"], embedding_store="cloud")
+
+
+def test_missing_embedding_dir_is_refused_before_encoding(tmp_path) -> None:
+    from neardup.dedup import Deduplicator
+    from neardup.errors import InputError
+
+    dd = Deduplicator(None, embedding_store="disk", embedding_dir=str(tmp_path / "missing"))
+    with pytest.raises(InputError, match="not an existing folder"):
+        dd.deduplicate(["a b c", "a b c d"])

@@ -268,7 +268,7 @@ def dedup(
         table.add_row("train rows", str(len(train.ids)))
         table.add_row("test rows leaked from train", str(leaks.n_leaked))
         table.add_row("threshold", _threshold_cell(leaks.threshold))
-        table.add_row("model / scorer", f"{leaks.model} / {leaks.scorer}")
+        table.add_row("model / scorer", f"{leaks.model or 'none (lexical only)'} / {leaks.scorer}")
         if leaks.rerank is not None:
             table.add_row("re-ranked", _rerank_line(leaks.rerank))
         table.add_row("time", _timings_line(leaks.timings))
@@ -301,11 +301,14 @@ def dedup(
         table.add_row("empty rows (kept)", str(len(result.empty_rows)))
     table.add_row("candidate pairs", str(result.n_candidates))
     table.add_row("threshold", _threshold_cell(result.threshold))
-    table.add_row("model / scorer / clustering", f"{result.model} / {result.scorer} / {result.cluster_method}")
+    table.add_row("model / scorer / clustering",
+                  f"{result.model or 'none (lexical only)'} / {result.scorer} / "
+                  f"{result.cluster_method}")
     if result.rerank is not None:
         table.add_row("re-ranked", _rerank_line(result.rerank))
     table.add_row("time", _timings_line(result.timings))
-    table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated.{_ext(in_format)}")
+    table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated."
+                             f"{_ext(in_format)}, summary.json")
     out.print(table)
     if result.threshold.source.startswith("auto") and math.isfinite(result.threshold.value):
         console.print(
@@ -385,6 +388,7 @@ def index_build(
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     sep: SepOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Encode INPUT and save a search index folder."""
     from neardup.index import Index
@@ -402,7 +406,7 @@ def index_build(
         metadata=metadata.reset_index(drop=True) if len(metadata.columns) else None,
         index_type=index_type,
         batch_size=batch_size,
-        show_progress=True,
+        show_progress=not quiet,
     )
     index.save(output)
     out.print(f"Indexed {len(index)} texts with {name} into {output}")
