@@ -657,6 +657,10 @@ def make_near_duplicates(
     kind_col: list[str] = []
     edits: list[tuple[str, ...]] = []
     seen: set[str] = set()
+    # normalised text -> its group: no text may stand in two groups, or every method is
+    # charged a false positive on what is an exact copy. Redraws after such a collision use
+    # a generator of their own, so the main stream (and every other text) stays as it was.
+    owner: dict[str, int] = {}
     for g, size in enumerate(sizes):
         lang, kind = r.choice(langs), r.choice(kinds_)
         maker = _BASE_MAKERS[(lang, kind)]
@@ -669,9 +673,23 @@ def make_near_duplicates(
         else:  # pragma: no cover - the template space is many orders larger than any n here
             raise RuntimeError("could not draw a new distinct base text")
         seen.add(key)
+        for attempt in range(1000):
+            if key not in owner:
+                break
+            base = maker(random.Random(f"{seed}-base-{g}-{attempt}"))
+            key = normalize(base)
+        else:  # pragma: no cover
+            raise RuntimeError("could not draw a new distinct base text")
+        owner[key] = g
         base_row = len(texts)
         for member in range(size):
             text, ops = (base, ()) if member == 0 else _variant(base, noise, r)
+            attempt = 0
+            while owner.get(normalize(text), g) != g:
+                attempt += 1
+                side = random.Random(f"{seed}-variant-{g}-{member}-{attempt}")
+                text, ops = _variant(base, noise, side) if attempt < 100 else (base, ())
+            owner.setdefault(normalize(text), g)
             texts.append(text)
             groups.append(g)
             base_rows.append(base_row)
