@@ -344,7 +344,8 @@ def test_retraining_into_the_same_folder_replaces_it(base_model: Path, tmp_path:
     second = train_bi_encoder(data, out, _options(base_model, max_steps=2))
     assert json.loads((out / MANIFEST).read_text())["steps"] == 2
     assert not (out / "stale.txt").exists()
-    # shorter than an epoch: still measured on dev at its last step
+    # shorter than an epoch: still measured on dev at its last step (transformers ends
+    # the partial epoch, and evaluates, when max_steps stops it)
     assert [step for step, _ in second.dev_history] == [2] and second.best_step == 2
 
 

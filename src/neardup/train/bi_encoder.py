@@ -875,11 +875,9 @@ def _trainer(model: Any, loss: Any, train_set: Any, evaluator: Any, opts: BiEnco
 
     steps_per_epoch = math.ceil(len(train_set) / opts.batch_size)
     total_steps = opts.max_steps or max(1, math.ceil(steps_per_epoch * opts.epochs))
+    # (a run shorter than one epoch is still measured: transformers ends the partial epoch,
+    # and evaluates, when max_steps stops it; tests/train checks this)
     eval_steps = opts.eval_steps
-    if eval_steps is None and total_steps < steps_per_epoch:
-        # a run shorter than one epoch (--max-steps, --epochs 0.5) never reaches an epoch's
-        # end: evaluate at its last step, so the dev set is measured and a best step kept
-        eval_steps = total_steps
     if eval_steps is not None:
         schedule: dict[str, Any] = {"eval_strategy": "steps", "save_strategy": "steps",
                                     "eval_steps": eval_steps, "save_steps": eval_steps}
