@@ -908,10 +908,8 @@ class Deduplicator:
         embeddings = None
         if encoder is not None and nt and nr:
             with timer.stage("encode"):
-                embeddings = encoder.encode(
-                    combined, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
-                    show_progress=self.show_progress,
-                )
+                # the same store as deduplicate (memory, or a disk file in float16)
+                embeddings = self._embed(encoder, combined)
         left_parts: list[np.ndarray] = []
         right_parts: list[np.ndarray] = []
         if nt and nr:

@@ -48,3 +48,21 @@ def test_missing_embedding_dir_is_refused_before_encoding(tmp_path) -> None:
     dd = Deduplicator(None, embedding_store="disk", embedding_dir=str(tmp_path / "missing"))
     with pytest.raises(InputError, match="not an existing folder"):
         dd.deduplicate(["a b c", "a b c d"])
+
+
+def test_find_leaks_uses_the_embedding_store(tmp_path, monkeypatch) -> None:
+    import neardup.store as store
+
+    used = []
+    original = store.encode_to_store
+    monkeypatch.setattr(store, "encode_to_store",
+                        lambda *a, **kw: used.append(kw["dtype"]) or original(*a, **kw))
+    test = ["red apple pie recipe", "blue sky today"]
+    train = ["red apple pie recipe!", "green tea leaves"]
+    memory = Deduplicator(TrigramEncoder(), threshold=0.8).find_leaks(test, train)
+    disk = Deduplicator(TrigramEncoder(), threshold=0.8, embedding_store="disk",
+                        embedding_dtype="float16", embedding_dir=str(tmp_path)).find_leaks(
+        test, train)
+    assert used == ["float16"]
+    assert disk.is_leaked.tolist() == memory.is_leaked.tolist() == [True, False]
+    assert list(tmp_path.iterdir()) == []
