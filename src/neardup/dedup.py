@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Iterator, Literal
 import numpy as np
 import pandas as pd
 
+from neardup.cluster.agglomerative import TOLERANCE as LINK_TOLERANCE
 from neardup.errors import InputError
 from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
@@ -693,7 +694,8 @@ class Deduplicator:
     def _cluster(self, n: int, scored: Pairs, threshold: float) -> np.ndarray:
         from neardup import cluster as cl
 
-        linked = scored.select(scored.score >= threshold)
+        # the clusterings' shared slack for float32 scores (neardup.cluster.agglomerative)
+        linked = scored.select(scored.score >= threshold - LINK_TOLERANCE)
         if self.cluster == "components":
             return cl.connected_components(n, linked)
         if self.cluster == "leiden":
@@ -837,7 +839,8 @@ class Deduplicator:
         # star edges from that row to its exact copies
         first_row = collapsed.first_rows()
         linked = scored.select(
-            (scored.score >= threshold.value) & (unique_labels[scored.left] == unique_labels[scored.right])
+            (scored.score >= threshold.value - LINK_TOLERANCE)
+            & (unique_labels[scored.left] == unique_labels[scored.right])
         ) if len(scored) else scored
         left = [first_row[linked.left]]
         right = [first_row[linked.right]]

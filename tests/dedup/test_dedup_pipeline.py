@@ -171,3 +171,15 @@ def test_sources_restrict_links_to_different_sources() -> None:
     for a, b in zip(across.pairs.left.tolist(), across.pairs.right.tolist()):
         assert sources[a] != sources[b]
     assert any(len(g) >= 2 for g in across.groups())
+
+
+# (Leiden reads the threshold as a CPM resolution, not as a cut, so it is not among these)
+@pytest.mark.parametrize("cluster", ["agglomerative", "components"])
+def test_a_pair_a_float_rounding_below_the_threshold_links_alike_everywhere(cluster) -> None:
+    dd = Deduplicator(None, cluster=cluster)
+    texts = ["red cotton shirt size m", "red cotton shirts size m"]
+    score = float(dd.candidate_graph(texts).scored.score[0])
+    # 5e-7 above the pair's own score: within the clusterings' float32 slack
+    result = Deduplicator(None, cluster=cluster, threshold=score + 5e-7).deduplicate(texts)
+    assert result.labels.tolist() == [0, 0]
+    assert len(result.pairs) == 1  # the link is listed wherever rows were merged
