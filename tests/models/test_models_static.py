@@ -212,3 +212,22 @@ def test_broken_static_folder_names_the_folder(
     (broken / MANIFEST_FILE).write_text('{"format": "neardup-static", "format_version": 99}')
     with pytest.raises(ModelError, match="format version 99"):
         StaticEncoder(broken)
+
+
+def test_texts_outside_the_vocabulary_get_no_shared_vector() -> None:
+    import numpy as np
+
+    from neardup.models.static import _silence_word_start_piece
+
+    class Model:  # the parts of model2vec's StaticModel the function touches
+        tokens = ["<pad>", "<unk>", "\u2581", "\u2581hello"]
+        embedding = np.ones((4, 3), dtype=np.float32)
+
+    model = Model()
+    _silence_word_start_piece(model)
+    assert not model.embedding[2].any() and model.embedding[3].all()
+    other = Model()
+    other.tokens = ["[PAD]", "[UNK]", "hello"]  # WordPiece: nothing to do
+    other.embedding = np.ones((3, 3), dtype=np.float32)
+    _silence_word_start_piece(other)
+    assert other.embedding.all()

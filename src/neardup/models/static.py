@@ -342,6 +342,25 @@ def _versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _silence_word_start_piece(model: Any) -> None:
+    """Zero the vector of the bare sentencepiece word-start piece ("\u2581").
+
+    model2vec drops unknown tokens, so a text of characters outside the vocabulary (Cherokee,
+    hieroglyphs) is left with nothing but that piece, and every such text got the same unit
+    vector: any two of them scored cosine 1 and merged. The piece carries no content (its
+    vector's norm is 0.013 here, against a median of 1.7), so zeroing it leaves other texts'
+    vectors as they were and gives those texts no embedding evidence instead of false one.
+    """
+    tokens = list(getattr(model, "tokens", []) or [])
+    if "\u2581" not in tokens:
+        return  # not a sentencepiece vocabulary
+    embedding = model.embedding
+    if not getattr(embedding, "flags", None) or not embedding.flags.writeable:
+        embedding = np.array(embedding, dtype=np.float32)  # a read-only map: copy once
+        model.embedding = embedding
+    embedding[tokens.index("\u2581")] = 0.0
+
+
 class StaticEncoder:
     """:class:`neardup.models.base.Encoder` over a model2vec folder (numpy only, no torch).
 
@@ -379,6 +398,7 @@ class StaticEncoder:
         self.dim: int = int(self.model.dim)
         self.prompts: dict[str, str] = {}
         self.lowercase = bool(self.manifest.get("lowercase", False))
+        _silence_word_start_piece(self.model)
 
     def encode(
         self,
