@@ -318,16 +318,10 @@ def dedup(
 
 
 def _json_safe(value):
-    """``value`` with numpy scalars unwrapped and NaN / infinity as null (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    """``value`` ready for strict JSON (numpy unwrapped, NaN and infinity as null)."""
+    from neardup.io.values import plain_value
+
+    return plain_value(value)
 
 
 def _threshold_cell(info) -> str:
@@ -358,8 +352,7 @@ def _summary(result) -> dict:
         "rows_removed": result.n_removed,
         "empty_rows": result.empty_rows,
         "candidate_pairs": result.n_candidates,
-        # null, not NaN (invalid JSON), when there was nothing to link
-        "threshold": result.threshold.value if math.isfinite(result.threshold.value) else None,
+        "threshold": result.threshold.value,  # NaN (nothing to link) is written as null
         "threshold_source": result.threshold.source,
         "model": result.model,
         "scorer": result.scorer,

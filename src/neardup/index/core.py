@@ -43,6 +43,7 @@ import pandas as pd
 
 from neardup.errors import InputError, ModelError, require
 from neardup.io.atomic import atomic_output_dir
+from neardup.io.values import plain_value
 from neardup.io.writers import write_table
 
 if TYPE_CHECKING:
@@ -101,29 +102,6 @@ def _listed(values: Iterable[object]) -> str:
     if len(items) > _EXAMPLES:
         return ", ".join(items[:_EXAMPLES]) + f" and {len(items) - _EXAMPLES} more"
     return ", ".join(items)
-
-
-def _python_value(value: Any) -> Any:
-    """A plain Python value for a metadata cell: numpy scalars unwrapped, missing -> None."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, np.ndarray):  # Parquet list columns come back as arrays
-        return [_python_value(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_python_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _python_value(v) for k, v in value.items()}
-    if isinstance(value, float) and not np.isfinite(value):
-        return None  # NaN is missing; infinities have no JSON form either
-    try:
-        missing = pd.isna(value)
-    except (TypeError, ValueError):
-        return value
-    if isinstance(missing, (bool, np.bool_)) and missing:
-        return None
-    return value
 
 
 def _nullable(items: pd.DataFrame) -> pd.DataFrame:
@@ -533,7 +511,7 @@ class Index:
                         score=score,
                         text=str(texts[pos]),
                         metadata={
-                            c: _python_value(values[row_of[pos]])
+                            c: plain_value(values[row_of[pos]])
                             for c, values in zip(meta_cols, meta_values)
                         },
                     )

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import bz2
-import datetime
 import gzip
 import json
 import lzma
 import os
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from neardup.errors import InputError
 from neardup.io.atomic import atomic_path
 from neardup.io.formats import compression_of, detect_format
 from neardup.io.readers import ORIGINAL_COLUMNS
+from neardup.io.values import plain_value
 
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
@@ -47,32 +45,13 @@ def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _json_value(value: Any) -> Any:
-    """A cell as the JSON value it stands for (numpy scalars unwrapped, missing as null)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, (pd.Timestamp, datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, np.ndarray):
-        return [_json_value(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    return value
-
-
 def _write_jsonl(df: pd.DataFrame, path: Path, compression: str | None, encoding: str) -> None:
     # not DataFrame.to_json: it rounds floats to 10 decimals (1e-12 -> 0.0)
     opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
     names = [str(c) for c in df.columns]
     with opener(path, "wt", encoding=encoding, newline="\n") as fh:
         for row in df.itertuples(index=False, name=None):
-            record = {k: _json_value(v) for k, v in zip(names, row)}
+            record = {k: plain_value(v, iso_dates=True) for k, v in zip(names, row)}
             fh.write(json.dumps(record, ensure_ascii=False, allow_nan=False, default=str))
             fh.write("\n")
 
