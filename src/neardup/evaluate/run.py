@@ -139,6 +139,28 @@ def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
     return grid[grid > 0]
 
 
+def sweep_group_thresholds(dd, graph, labels: np.ndarray, n_thresholds: int,
+                           extra: float = float("nan")) -> list[dict[str, float]]:
+    """Cluster ``graph`` (from ``dd.candidate_graph``) at each threshold of a grid over its
+    scores (plus ``extra`` when finite) and measure the clusters against ``labels``: one row
+    of cluster metrics per threshold, lowest threshold first."""
+    from neardup.evaluate.metrics import cluster_metrics
+
+    rows = []
+    for t in _threshold_grid(graph.scored.score, n_thresholds, extra):
+        m = cluster_metrics(labels, dd.cluster_graph(graph, float(t)))
+        rows.append({"threshold": float(t), **{k: float(v) for k, v in _as_dict(m).items()}})
+    return rows
+
+
+def middle_of_best(sweep: list[dict[str, float]], metric: str) -> dict[str, float]:
+    """The row in the middle of those tied at the best ``metric``: the loosest of them sits at
+    the edge where one more merge costs F1 on a collection only slightly different."""
+    top = max(row[metric] for row in sweep)
+    tied = [row for row in sweep if row[metric] >= top - 1e-12]
+    return tied[len(tied) // 2]
+
+
 def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
             fmt: str | None) -> EvaluationReport:
     from neardup.evaluate.data import load_groups
@@ -151,17 +173,10 @@ def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
     else:
         auto = None
     auto_value = auto.value if auto is not None else float("nan")
-    sweep: list[dict[str, float]] = []
-    for t in _threshold_grid(graph.scored.score, n_thresholds, auto_value):
-        m = cluster_metrics(data.labels, dd.cluster_graph(graph, float(t)))
-        sweep.append({"threshold": float(t), **{k: float(v) for k, v in _as_dict(m).items()}})
+    sweep = sweep_group_thresholds(dd, graph, data.labels, n_thresholds, auto_value)
     best: tuple[float, float, Any] | None = None
     if sweep:
-        # the middle of the thresholds tied at the best pair F1: the loosest of them sits at
-        # the edge where one more merge costs F1 on a collection only slightly different
-        top = max(row["pair_f1"] for row in sweep)
-        tied = [row for row in sweep if row["pair_f1"] >= top - 1e-12]
-        chosen = tied[len(tied) // 2]
+        chosen = middle_of_best(sweep, "pair_f1")
         best = (chosen["threshold"], chosen["pair_f1"], chosen)
     metrics: dict[str, float] = {}
     if auto is not None:

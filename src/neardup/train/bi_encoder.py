@@ -723,8 +723,7 @@ def _link_threshold(encoder: Any, dev: GroupedTexts, cosine_range: tuple[float, 
     band's floor, 0.24, where the dev split's best was 0.26-0.28).
     """
     from neardup.dedup import Deduplicator
-    from neardup.evaluate.metrics import cluster_metrics
-    from neardup.evaluate.thresholds import threshold_grid
+    from neardup.evaluate.run import middle_of_best, sweep_group_thresholds
     from neardup.scoring import DefaultPairScorer
 
     dd = Deduplicator(encoder, scorer=DefaultPairScorer(cosine_range=cosine_range),
@@ -732,18 +731,16 @@ def _link_threshold(encoder: Any, dev: GroupedTexts, cosine_range: tuple[float, 
     graph = dd.candidate_graph(list(dev.texts))
     if not len(graph.scored):
         return None
-    grid = np.unique(np.round(np.asarray(threshold_grid(graph.scored.score, 50)), 4))
-    grid = grid[grid > 0]
-    if not grid.size:
+    # the sweep `neardup evaluate` runs on groups, chosen by row-F1 rather than pair F1
+    sweep = sweep_group_thresholds(dd, graph, dev.labels, 50)
+    if not sweep:
         return None
-    f1 = np.array([cluster_metrics(dev.labels, dd.cluster_graph(graph, float(t))).row_f1
-                   for t in grid])
-    best = np.flatnonzero(f1 >= f1.max() - 1e-12)
-    chosen = float(grid[best[best.size // 2]])
+    best = middle_of_best(sweep, "row_f1")
+    chosen, row_f1 = best["threshold"], best["row_f1"]
     notes.append(f"dedup links this model's pairs at {chosen:.4f} under --threshold auto "
-                 f"(row-F1 {f1.max():.4f} on the dev split's {len(dev)} texts)")
+                 f"(row-F1 {row_f1:.4f} on the dev split's {len(dev)} texts)")
     return {"value": chosen, "scorer": "default", "cluster": "agglomerative",
-            "dev_row_f1": float(f1.max()), "dev_texts": len(dev),
+            "dev_row_f1": row_f1, "dev_texts": len(dev),
             "criterion": "row-F1 of the default pipeline on the dev split"}
 
 
