@@ -48,7 +48,7 @@ from neardup.evaluate.data import PairData
 from neardup.pairs import distinct_pair_texts
 from neardup.train.base_model import resolve_base_model
 from neardup.train.data import distinct_pairs
-from neardup.train.scorer import MIN_PAIRS, MIN_PER_CLASS, SplitScores
+from neardup.train.scorer import MIN_PAIRS, MIN_PER_CLASS, SplitScores, held_out_split
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +303,6 @@ def split_pairs(
     Rows holding the same pair (in either order, after normalisation) stay on one side, so the
     dev score is not inflated by pairs the model trained on.
     """
-    from sklearn.model_selection import train_test_split
-
     groups, labels = _distinct_pairs(data, where)
     if len(groups) < MIN_PAIRS:
         raise InputError(
@@ -312,25 +310,9 @@ def split_pairs(
             f"{MIN_PAIRS} (with {MIN_PER_CLASS} or more of each label)"
         )
     _check_classes(labels, where, MIN_PER_CLASS, "distinct pairs")
-    idx = np.arange(len(groups))
-    labels = np.asarray(labels)
-    counts = f"{int(np.sum(labels == 1))} labelled 1, {int(np.sum(labels == 0))} labelled 0"
-    try:
-        train_g, dev_g = train_test_split(idx, test_size=dev_fraction, stratify=labels,
-                                          random_state=seed)
-    except ValueError as exc:
-        raise InputError(
-            f"{where}: cannot hold out {dev_fraction:g} of {len(groups)} distinct pairs "
-            f"({counts}) with both labels on both sides ({exc}); choose a dev fraction nearer "
-            "0.2 (--dev-fraction), pass --dev FILE, or add pairs."
-        ) from None
-    for side, rows in (("training", train_g), ("dev", dev_g)):
-        if np.unique(labels[rows]).size < 2:
-            raise InputError(
-                f"{where}: holding out {dev_fraction:g} of the distinct pairs ({counts}) leaves "
-                f"the {side} side with one label only; choose a dev fraction nearer 0.2 "
-                "(--dev-fraction), pass --dev FILE, or add pairs."
-            )
+    # the scorer's stratified split over the distinct pairs, refused (with the counts) when a
+    # side would lack a label
+    train_g, dev_g = held_out_split(np.asarray(labels), dev_fraction, seed, 1, where)
     train = np.sort(np.concatenate([groups[g] for g in train_g]).astype(np.int64))
     dev = np.sort(np.concatenate([groups[g] for g in dev_g]).astype(np.int64))
     return train, dev
