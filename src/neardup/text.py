@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -27,11 +28,13 @@ def _mark_ranges(limit: int = 0x20000) -> str:
     return "".join(parts)
 
 
-# \w does not match combining marks, and NFKC composes them only for some scripts: without
-# them in the class, Devanagari vowel signs, Thai tone marks or Arabic harakat became spaces,
-# and "दाल" (lentils) and "दिल" (heart) normalised alike. Built once (~25 ms); the ASCII fast
-# path keeps the plain class, ~3x quicker.
-_PUNCT = re.compile(f"[^\\w\\s{_mark_ranges()}]")
+@functools.cache
+def _punct_unicode() -> re.Pattern[str]:
+    # \w does not match combining marks, and NFKC composes them only for some scripts:
+    # without them in the class, Devanagari vowel signs, Thai tone marks or Arabic harakat
+    # became spaces, and "दाल" (lentils) and "दिल" (heart) normalised alike. Built on the first
+    # non-ASCII text (~20 ms), not at import; ASCII keeps the plain class, ~3x quicker.
+    return re.compile(f"[^\\w\\s{_mark_ranges()}]")
 
 
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
@@ -42,7 +45,7 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     if strip_punctuation:
-        text = (_PUNCT_ASCII if text.isascii() else _PUNCT).sub(" ", text)
+        text = (_PUNCT_ASCII if text.isascii() else _punct_unicode()).sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
 

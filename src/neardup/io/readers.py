@@ -187,14 +187,19 @@ def _arrow_errors() -> tuple[type[Exception], ...]:
 # --------------------------------------------------------------------------- CSV / TSV
 
 
-def _csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
-    delimiter = sep if sep is not None else _DELIMITERS[fmt]
-    if delimiter == "":
+def delimiter(fmt: Format, sep: str | None) -> str:
+    """The field separator of a CSV/TSV table: ``sep`` if given, else the format's own."""
+    chosen = sep if sep is not None else _DELIMITERS[fmt]
+    if chosen == "":
         raise InputError("The separator given with --sep is empty. Pass e.g. --sep ';'.")
-    if delimiter == "\\t":  # a literal backslash-t typed on the command line
-        delimiter = "\t"
+    if chosen == "\\t":  # a literal backslash-t typed on the command line
+        chosen = "\t"
+    return chosen
+
+
+def _csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
     return {
-        "sep": delimiter,
+        "sep": delimiter(fmt, sep),
         # Strings everywhere: ids like "007" or "1e5" must come back exactly as written.
         "dtype": str,
         # Only an empty cell is missing; "NA", "null", "None" are legitimate texts.
@@ -234,11 +239,19 @@ def _read_csv(
 ORIGINAL_COLUMNS = "neardup_original_columns"
 
 
-def _raw_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
+@contextlib.contextmanager
+def _csv_rows(path: Path, kwargs: dict[str, Any]) -> Iterator[Any]:
+    """The file's records as lists of fields (the csv module: quotes and line breaks as pandas
+    reads them), for the checks pandas' reader cannot make."""
     with open_binary(path) as raw, io.TextIOWrapper(
         raw, encoding=kwargs["encoding"], newline=""
     ) as text:
-        return next(csv.reader(text, delimiter=kwargs["sep"]), [])
+        yield csv.reader(text, delimiter=kwargs["sep"])
+
+
+def _raw_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
+    with _csv_rows(path, kwargs) as reader:
+        return next(reader, [])
 
 
 def _remember_header(path: Path, kwargs: dict[str, Any], frame: pd.DataFrame) -> None:
@@ -265,10 +278,7 @@ def _extra_fields_checked(path: Path, kwargs: dict[str, Any]) -> Iterator[None]:
 
 
 def _check_extra_fields(path: Path, kwargs: dict[str, Any]) -> None:
-    with open_binary(path) as raw, io.TextIOWrapper(
-        raw, encoding=kwargs["encoding"], newline=""
-    ) as text:
-        reader = csv.reader(text, delimiter=kwargs["sep"])
+    with _csv_rows(path, kwargs) as reader:
         header = next(reader, [])
         for record, row in enumerate(reader, start=1):
             extra = [v for v in row[len(header):] if v.strip()]

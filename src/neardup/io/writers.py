@@ -14,7 +14,7 @@ import pandas as pd
 from neardup.errors import InputError
 from neardup.io.atomic import atomic_path
 from neardup.io.formats import compression_of, detect_format
-from neardup.io.readers import ORIGINAL_COLUMNS
+from neardup.io.readers import ORIGINAL_COLUMNS, delimiter
 from neardup.io.values import plain_value
 
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -84,7 +84,7 @@ def write_table(
                 renamed = df.attrs.get(ORIGINAL_COLUMNS) or {}
                 df.to_csv(
                     tmp,
-                    sep=_DELIMITERS[fmt] if sep is None else "\t" if sep == "\\t" else sep,
+                    sep=delimiter(fmt, sep),
                     header=[str(renamed.get(str(c), c)) for c in df.columns],
                     index=False,
                     encoding=encoding,

@@ -187,7 +187,9 @@ def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
 
 
 def _is_cross_encoder_folder(path: Path) -> bool:
-    if (path / "neardup_reranker.json").is_file():
+    from neardup.rerank.cross_encoder import MANIFEST as RERANKER_MANIFEST
+
+    if (path / RERANKER_MANIFEST).is_file():
         return True
     try:
         config = json.loads((path / "config_sentence_transformers.json").read_text("utf-8"))
@@ -320,4 +322,3 @@ def same_model(a: str, b: str) -> bool:
 
 
 __all__ = ["load_encoder", "resolve_model_path", "same_model", "PRESETS", "DEFAULT_MODEL"]
-

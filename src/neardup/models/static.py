@@ -354,11 +354,11 @@ def _silence_word_start_piece(model: Any) -> None:
     tokens = list(getattr(model, "tokens", []) or [])
     if "\u2581" not in tokens:
         return  # not a sentencepiece vocabulary
-    embedding = model.embedding
-    if not getattr(embedding, "flags", None) or not embedding.flags.writeable:
-        embedding = np.array(embedding, dtype=np.float32)  # a read-only map: copy once
-        model.embedding = embedding
+    embedding = np.asarray(model.embedding)
+    if not embedding.flags.writeable:
+        embedding = embedding.copy()  # a read-only map: copy once
     embedding[tokens.index("\u2581")] = 0.0
+    model.embedding = embedding
 
 
 class StaticEncoder:
