@@ -109,6 +109,20 @@ def _absolute(path: str | os.PathLike[str]) -> Path:
     return final
 
 
+def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The absolute output folder and a fresh staging folder beside it (same filesystem)."""
+    final = _absolute(directory)
+    if final.exists() and not final.is_dir():
+        raise InputError(
+            f"Cannot write into {str(final)!r}: it is a file, not a folder. "
+            "Give a folder name that does not exist yet or is a folder."
+        )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = _temp_sibling(final, "staging")
+    staging.mkdir()
+    return final, staging
+
+
 @contextlib.contextmanager
 def atomic_output_dir(
     directory: str | os.PathLike[str], *, last: Iterable[str] = ()
@@ -125,15 +139,7 @@ def atomic_output_dir(
     readers check first there (an index manifest): a reader that sees the new one then also
     sees every other new file.
     """
-    final = _absolute(directory)
-    if final.exists() and not final.is_dir():
-        raise InputError(
-            f"Cannot write into {str(final)!r}: it is a file, not a folder. "
-            "Give a folder name that does not exist yet or is a folder."
-        )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = _temp_sibling(final, "staging")
-    staging.mkdir()
+    final, staging = _staging_for(directory)
     try:
         yield staging
         final.mkdir(exist_ok=True)
@@ -168,14 +174,7 @@ def atomic_replace_dir(directory: str | os.PathLike[str]) -> Iterator[Path]:
     is left as it was. The old folder is moved aside, the new one renamed into place, then the
     old one deleted.
     """
-    final = _absolute(directory)
-    if final.exists() and not final.is_dir():
-        raise InputError(
-            f"Cannot write into {str(final)!r}: it is a file, not a folder. Give a folder name."
-        )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = _temp_sibling(final, "staging")
-    staging.mkdir()
+    final, staging = _staging_for(directory)
     previous = _temp_sibling(final, "previous")
     try:
         yield staging

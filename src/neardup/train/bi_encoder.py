@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import secrets
 import shutil
 import time
@@ -579,13 +578,6 @@ def _work_dir(output: Path) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _move_into_place(staged: Path, output: Path, work: Path) -> None:
-    if output.exists():
-        # Checked before training: an empty folder or an earlier training output.
-        os.replace(output, work / "previous")
-    os.replace(staged, output)
-
-
 def _check_reload(folder: Path, encoder: Any, texts: list[str]) -> None:
     from neardup.models.st_encoder import SentenceTransformerEncoder
 
@@ -645,7 +637,10 @@ def train_bi_encoder(
     trainable = sum(int(p.numel()) for p in model.parameters() if p.requires_grad)
     total = sum(int(p.numel()) for p in model.parameters())
 
-    with _work_dir(plan.output) as work:
+    from neardup.io.atomic import atomic_replace_dir
+
+    # the model is staged next to the output and replaces it whole only when complete
+    with _work_dir(plan.output) as work, atomic_replace_dir(plan.output) as staged:
         trainer = _trainer(model, loss, train_set, evaluator, opts, plan.device,
                            work / "checkpoints", show_progress, plan.data.task)
         timer = _step_timer()
@@ -665,7 +660,6 @@ def train_bi_encoder(
         if primary is not None and trained_metrics[primary] < base_metrics[primary]:
             notes.append("the trained model scores below the base model on the dev set: try a "
                          "lower learning rate, fewer epochs or more data")
-        staged = work / "model"
         from neardup.models.quiet import quiet_transformers
 
         with quiet_transformers():  # no "Writing model shards" / "Loading weights" bars
@@ -686,7 +680,6 @@ def train_bi_encoder(
         )
         (staged / MANIFEST).write_text(json.dumps(result.as_dict(), indent=2, default=str),
                                        encoding="utf-8")
-        _move_into_place(staged, plan.output, work)
     return result
 
 
