@@ -73,3 +73,12 @@ def test_store_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
         open_store(tmp_path / "ints.npy")
     empty = encode_to_store(TrigramEncoder(dim=8), [])
     assert empty.vectors.shape == (0, 8)
+
+
+def test_an_empty_disk_store_is_written_and_reopens(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "empty.npy"
+    store = encode_to_store(TrigramEncoder(dim=48), [], store="disk", path=path,
+                            dtype="float16")
+    assert store.kind == "disk" and store.path == path and len(store) == 0
+    again = open_store(path)
+    assert again.vectors.shape == (0, 48) and again.vectors.dtype == np.float16

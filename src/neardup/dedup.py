@@ -19,7 +19,7 @@ Why the pipeline looks the way it does:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +87,10 @@ class DedupResult:
     # set when a re-ranker re-scored the candidates: then ``pairs`` scores and ``threshold`` are
     # the re-ranker's, and ``timings["rerank"]`` its time
     rerank: "RerankStats | None" = None
+    # distinct texts whose linked candidates number at least the kNN ``k``: their own k
+    # nearest neighbours may all be linked, so a group larger than k + 1 may have been split
+    # (average linkage and Leiden count a missing pair as 0); raise ``k`` when this is > 0
+    n_rows_at_k: int = 0
 
     @property
     def n_rows(self) -> int:
@@ -699,7 +703,11 @@ class Deduplicator:
         if self.cluster == "components":
             return cl.connected_components(n, linked)
         if self.cluster == "leiden":
-            return cl.leiden(n, linked, resolution=threshold, objective="CPM")
+            # CPM gains w - resolution for a pair of weight w: at resolution == threshold a pair
+            # exactly at the threshold (or a float32 hair below it) would not link, unlike the
+            # other clusterings; the same slack keeps "at or above the threshold links"
+            return cl.leiden(n, linked, resolution=max(threshold - LINK_TOLERANCE, 0.0),
+                             objective="CPM")
         return cl.agglomerative(n, scored, threshold=threshold, linkage="average")
 
     # -- public API ---------------------------------------------------------------------------
@@ -736,6 +744,10 @@ class Deduplicator:
                 candidates = candidates.select(src[candidates.left] != src[candidates.right])
             with timer.stage("score"):
                 scores = scorer.score(uniques, embeddings, candidates.left, candidates.right)
+                first = collapsed.first_rows()
+                _check_scores(scores, candidates, scorer,
+                              lambda a, b: "rows {} and {}".format(*sorted((int(first[a]),
+                                                                            int(first[b])))))
                 scored = candidates.with_scores(scores)
         else:
             scored = Pairs.empty()
@@ -786,6 +798,7 @@ class Deduplicator:
             result = self._assemble(ids, graph.texts, graph.collapsed, unique_labels,
                                     graph.scored, threshold)
         result.timings = {**graph.timings, **timer.timings}
+        result.n_rows_at_k = self._rows_at_k(graph, threshold.value)
         result.model = graph.model
         result.scorer = graph.scorer
         result.rerank = graph.rerank
@@ -794,6 +807,29 @@ class Deduplicator:
             # the pairs the re-ranker scored (counted in result.rerank)
             result.n_candidates = int(graph.rerank.n_candidates)
         return result
+
+    def _rows_at_k(self, graph: "CandidateGraph", threshold: float) -> int:
+        """Distinct texts with at least ``k`` linked candidates (see ``DedupResult.n_rows_at_k``);
+        warns when there are any. No kNN source, or ``k`` covering the collection: 0."""
+        n = len(graph.collapsed.texts)
+        k = int(self.k)
+        knn_sources = {"knn", "lexical-knn"} & set(self._candidate_sources())
+        if not knn_sources or k >= n - 1 or not len(graph.scored) or not np.isfinite(threshold):
+            return 0
+        linked = graph.scored.select(graph.scored.score >= threshold - LINK_TOLERANCE)
+        degree = (np.bincount(linked.left, minlength=n)
+                  + np.bincount(linked.right, minlength=n))
+        count = int((degree >= k).sum())
+        if count:
+            import warnings
+
+            warnings.warn(
+                f"k={k} may have split large groups: {count} distinct texts have {k} or more "
+                f"linked candidates, so their own {k} nearest neighbours may all be linked "
+                f"and more may exist; deduplicate again with a larger k (--k)",
+                stacklevel=3,
+            )
+        return count
 
     def score_pairs(self, texts1: Sequence[str], texts2: Sequence[str]) -> np.ndarray:
         """Score text pairs with the same scorer ``deduplicate`` links on."""
@@ -942,6 +978,9 @@ class Deduplicator:
             cand_pairs = Pairs.from_arrays(np.concatenate(left_parts), np.concatenate(right_parts))
             with timer.stage("score"):
                 scores = scorer.score(combined, embeddings, cand_pairs.left, cand_pairs.right)
+            test_first, train_first = test_c.first_rows(), train_c.first_rows()
+            _check_scores(scores, cand_pairs, scorer, lambda a, b: (
+                f"test row {int(test_first[a])} and train row {int(train_first[b - nt])}"))
             cand_pairs = cand_pairs.with_scores(scores)
             if self.rerank is not None:
                 cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)
@@ -989,6 +1028,28 @@ class Deduplicator:
             model=self._model_name(encoder),
             scorer=scorer.name,
             rerank=rerank,
+        )
+
+
+def _check_scores(scores: np.ndarray, candidates: Pairs, scorer: object,
+                  describe: Callable[[int, int], str]) -> None:
+    """Refuse NaN or infinite pair scores, naming the first pair by its input rows
+    (``describe``); a NaN neither links nor stays apart: no clustering can place it."""
+    scores = np.asarray(scores)
+    if scores.shape != (len(candidates),):
+        raise InputError(
+            f"the scorer {getattr(scorer, 'name', scorer)!r} returned {scores.shape} scores "
+            f"for {len(candidates)} candidate pairs; it must return one score per pair"
+        )
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = describe(int(candidates.left[i]), int(candidates.right[i]))
+        raise InputError(
+            f"the scorer {getattr(scorer, 'name', scorer)!r} gave {int(bad.sum())} of "
+            f"{scores.size} candidate pairs a score that is not a number, the first "
+            f"{float(scores[i])} for {where}; the model's embeddings or the scorer produce "
+            "NaN or infinity (check the model's output for NaN)"
         )
 
 

@@ -121,7 +121,14 @@ def encode_to_store(
         raise InputError("a path is only used by the disk store; pass store='disk'")
     n = len(texts)
     if n == 0:
-        return EmbeddingStore(np.zeros((0, int(encoder.dim)), dtype=dtype), "memory", None, 0.0)
+        empty = np.zeros((0, int(encoder.dim)), dtype=dtype)
+        if store == "disk" and path is not None:
+            # the caller reopens ``path`` later (open_store): write the empty store too
+            keep = Path(path)
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            np.save(keep, empty)
+            return open_store(keep)
+        return EmbeddingStore(empty, store, None, 0.0)
     start_time = time.perf_counter()
     first = np.asarray(
         encoder.encode(list(texts[:chunk_size]), kind=kind, batch_size=batch_size,

@@ -13,7 +13,7 @@ from the base by edits of the kinds that make real near-duplicates:
 - word reorderings (adjacent swaps, a word moved elsewhere);
 - case and punctuation changes.
 
-Group sizes follow a skewed distribution (most texts are singletons, some groups have 2-10
+Group sizes follow a skewed distribution (most groups are singletons, some groups have 2-10
 members, mostly small). Negatives are hard on purpose: every base is drawn from a few dozen
 templates, so unrelated texts share most of their words with many others and differ in a brand,
 a model code, a number or a city ("Samsung Galaxy A54 8GB 256GB" vs "... 8GB 128GB" are

@@ -306,3 +306,19 @@ def test_against_file_with_its_own_columns_and_format(tmp_path: Path) -> None:
                "question", "--link-across", "id", "--model", "none", "-o", out) == 2
     assert run("dedup", test, "--against", train, "--text", "text", "--against-text",
                "question", "--method", "leiden", "--model", "none", "-o", out) == 2
+
+
+def test_a_group_larger_than_k_is_flagged_in_the_summary(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "many.csv"
+    titles = [f"Samsung Galaxy A54 5G 8GB 256GB {colour}" for colour in
+              ("black", "blue", "green", "pink", "gold", "gray", "teal", "navy")]
+    pd.DataFrame({"title": titles}).to_csv(src, index=False)
+    out = tmp_path / "o"
+    assert run("dedup", src, "--text", "title", "--model", "none", "-o", out,
+               "--threshold", "0.3", "--k", "3") == 0
+    printed = capsys.readouterr()
+    # the table wraps long cells: compare the words, without its borders
+    words = " ".join(printed.out.replace("│", " ").split())
+    assert "larger groups may be split; rerun with a larger --k" in words
+    assert "UserWarning" not in printed.err  # said once, in the summary
+    assert json.loads((out / "summary.json").read_text())["rows_at_k"] > 0

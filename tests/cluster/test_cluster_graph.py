@@ -185,3 +185,15 @@ def test_invalid_inputs() -> None:
     with pytest.raises(InputError, match=r"pair \(0, 1\) has score -0.5"):
         leiden(2, negative, objective="modularity")
     assert leiden(2, negative, resolution=0.1).tolist() == [0, 1]  # CPM accepts negatives
+
+
+@pytest.mark.parametrize("clusterer", ["components", "leiden", "agglomerative"])
+def test_non_finite_scores_are_refused_not_looped_on(clusterer: str) -> None:
+    pairs = Pairs.from_arrays([0, 1, 2, 0, 1], [1, 2, 3, 2, 3], [0.9, 0.9, 0.9, np.nan, np.nan])
+    run = {
+        "components": lambda: connected_components(4, pairs),
+        "leiden": lambda: leiden(4, pairs, resolution=0.5),
+        "agglomerative": lambda: agglomerative(4, pairs, threshold=0.5),
+    }[clusterer]
+    with pytest.raises(InputError, match=r"2 pair score\(s\) are not finite.*rows 0 and 2"):
+        run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -183,3 +184,53 @@ def test_a_pair_a_float_rounding_below_the_threshold_links_alike_everywhere(clus
     result = Deduplicator(None, cluster=cluster, threshold=score + 5e-7).deduplicate(texts)
     assert result.labels.tolist() == [0, 0]
     assert len(result.pairs) == 1  # the link is listed wherever rows were merged
+
+
+class _ConstantScorer:
+    """Scores every candidate pair the same (or NaN for the pairs listed in ``nan``)."""
+
+    name = "constant"
+
+    def __init__(self, value: float, nan: frozenset[tuple[int, int]] = frozenset()) -> None:
+        self.value, self.nan = value, nan
+
+    def score(self, texts, embeddings, left, right) -> np.ndarray:
+        out = np.full(len(left), self.value, dtype=np.float32)
+        for i, pair in enumerate(zip(left.tolist(), right.tolist())):
+            if pair in self.nan:
+                out[i] = np.nan
+        return out
+
+
+@pytest.mark.parametrize("value", [0.5, 0.9])
+@pytest.mark.parametrize("cluster", ["components", "leiden", "agglomerative"])
+def test_pairs_scoring_exactly_the_threshold_link_in_every_clustering(cluster, value) -> None:
+    texts = ["red cotton shirt", "red cotton shirts", "red cotton shirt!!"]
+    result = Deduplicator(None, scorer=_ConstantScorer(value), candidates=("lexical-knn",),
+                          threshold=value, cluster=cluster).deduplicate(texts)
+    assert result.labels.tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("cluster", ["components", "leiden", "agglomerative"])
+def test_a_scorer_returning_nan_is_refused_naming_the_rows(cluster) -> None:
+    texts = ["red cotton shirt", "red cotton shirts", "blue wool hat", "blue wool hats"]
+    scorer = _ConstantScorer(0.9, nan=frozenset({(0, 2), (1, 3), (0, 3), (1, 2)}))
+    dd = Deduplicator(None, scorer=scorer, candidates=("lexical-knn",), threshold=0.5,
+                      cluster=cluster)
+    with pytest.raises(InputError, match=r"not a number, the first nan for rows \d and \d"):
+        dd.deduplicate(texts)
+
+
+def test_groups_larger_than_k_are_warned_about() -> None:
+    # 12 spellings of one listing, all linked to each other; k=4 cannot list every link
+    texts = [f"samsung galaxy a54 5g 8gb 256gb black {'!' * i}x{i}" for i in range(12)]
+    dd = Deduplicator(None, scorer=_ConstantScorer(0.9), candidates=("lexical-knn",),
+                      threshold=0.5, k=4)
+    with pytest.warns(UserWarning, match="k=4 may have split large groups"):
+        result = dd.deduplicate(texts)
+    assert result.n_rows_at_k > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # k covering the collection: nothing to warn about
+        whole = Deduplicator(None, scorer=_ConstantScorer(0.9), candidates=("lexical-knn",),
+                             threshold=0.5, k=11).deduplicate(texts)
+    assert whole.n_rows_at_k == 0 and whole.n_clusters == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -284,7 +285,10 @@ def dedup(
                 f"{', '.join(map(str, collection.frame.columns))}"
             )
         sources = collection.frame[link_across].astype(str).tolist()
-    result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
+    with warnings.catch_warnings():
+        # the summary table says it, with the option to change
+        warnings.filterwarnings("ignore", message=r"k=\d+ may have split")
+        result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
     deduplicated = collection.frame.loc[result.is_representative]
     with atomic_output_dir(output) as stage:
         write_table(result.clusters_frame(), stage / "clusters.csv", "csv")
@@ -306,6 +310,9 @@ def dedup(
                   f"{result.cluster_method}")
     if result.rerank is not None:
         table.add_row("re-ranked", _rerank_line(result.rerank))
+    if result.n_rows_at_k:
+        table.add_row("warning", f"{result.n_rows_at_k} texts have --k {k} or more linked "
+                                 "candidates: larger groups may be split; rerun with a larger --k")
     table.add_row("time", _timings_line(result.timings))
     table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated."
                              f"{_ext(in_format)}, summary.json")
@@ -358,6 +365,7 @@ def _summary(result) -> dict:
         "scorer": result.scorer,
         "cluster_method": result.cluster_method,
         "rerank": None if result.rerank is None else result.rerank.as_dict(),
+        "rows_at_k": result.n_rows_at_k,
         "timings_s": result.timings,
     }
 

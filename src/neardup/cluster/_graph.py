@@ -24,6 +24,17 @@ def check_graph(n: int, pairs: Pairs) -> int:
                 f"pairs address rows {lo}..{hi} but there are only n={n} rows (0..{n - 1}); "
                 "pass the number of rows the pairs were built from"
             )
+        bad = ~np.isfinite(pairs.score)
+        if bad.any():
+            # NaN compares false both ways, so a clustering would neither link nor retire it
+            # (average linkage looped forever); name the pair instead
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{int(bad.sum())} pair score(s) are not finite, the first "
+                f"{float(pairs.score[i])} for rows {int(pairs.left[i])} and "
+                f"{int(pairs.right[i])}; the scorer or the embeddings produced NaN or infinity: "
+                "check the model's vectors for NaN"
+            )
     return n
 
 

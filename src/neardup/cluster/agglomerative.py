@@ -232,7 +232,9 @@ def _merge_rounds(state: _Reduced, cut: float, average: bool) -> bool:
         mutual = (nearest[partner] == live) & (live < partner)
         keep, gone = live[mutual], partner[mutual]
         kept_edges = ~(retired[a] | retired[b])
-        if keep.size * STALL_RATIO < live.size:
+        if keep.size * STALL_RATIO < live.size or not keep.size:
+            # (no merge at all can only mean no live cluster is left: hand over rather than
+            # repeat an unchanged round)
             for name in ("key", "total", "count", "low"):
                 setattr(state, name, getattr(state, name)[kept_edges])
             return not state.key.size
