@@ -7,6 +7,7 @@ unless the whole job succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -46,6 +47,16 @@ ModelOpt = Annotated[
         "-m",
         help="Preset name, sentence-transformers folder or Hugging Face id "
         "(default: multilingual-e5-small). 'none' for a lexical-only pipeline.",
+    ),
+]
+# an index is a vector index: it has no lexical-only form
+IndexModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="Preset name, sentence-transformers folder or Hugging Face id "
+        "(default: multilingual-e5-small).",
     ),
 ]
 TextOpt = Annotated[
@@ -252,9 +263,10 @@ def dedup(
         train = _load(against, list(against_text or text),
                       against_id if against_id is not None else id,
                       _format_of(against, fmt), encoding, sep)
-        leaks = dd.find_leaks(
-            collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids
-        )
+        with _noted_in_summary():
+            leaks = dd.find_leaks(
+                collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids
+            )
         matches = leaks.matches_frame()
         texts_by_test = dict(zip(collection.ids, collection.texts))
         texts_by_train = dict(zip(train.ids, train.texts))
@@ -285,9 +297,7 @@ def dedup(
                 f"{', '.join(map(str, collection.frame.columns))}"
             )
         sources = collection.frame[link_across].astype(str).tolist()
-    with warnings.catch_warnings():
-        # the summary table says it, with the option to change
-        warnings.filterwarnings("ignore", message=r"k=\d+ may have split")
+    with _noted_in_summary():
         result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
     deduplicated = collection.frame.loc[result.is_representative]
     with atomic_output_dir(output) as stage:
@@ -322,6 +332,16 @@ def dedup(
             f"Reuse this threshold with --threshold {result.threshold.value:.4f}, "
             "or tune it on labelled data with `neardup evaluate`."
         )
+
+
+@contextlib.contextmanager
+def _noted_in_summary():
+    """Hide the library's warnings that the summary table states, with the option to change
+    (a Python warning would print them again with a source line)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"k=\d+ may have split")
+        warnings.filterwarnings("ignore", message=r"re-ranking the [\d,]+ best of")
+        yield
 
 
 def _json_safe(value):
@@ -383,7 +403,7 @@ def index_build(
     output: Annotated[Path, typer.Option("--output", "-o", help="Index folder.")] = Path(
         "neardup-index"
     ),
-    model: ModelOpt = None,
+    model: IndexModelOpt = None,
     index_type: Annotated[str, typer.Option(help="auto, flat or hnsw.")] = "auto",
     batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
     fmt: FormatOpt = None,

@@ -180,7 +180,7 @@ def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
     if path.is_dir():
         raise ModelError(
             f"{base!r} is not an ONNX folder. Export it once with "
-            f"neardup.models.export_onnx({base!r}, 'OUTPUT', int8=True) and load OUTPUT; "
+            f"`neardup export {base} --output OUTPUT --int8` and load OUTPUT@{backend}; "
             "only presets are exported automatically."
         )
     raise ModelError(_unknown_message(base, "It is not a preset and no such folder exists."))

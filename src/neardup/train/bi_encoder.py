@@ -645,8 +645,13 @@ def train_bi_encoder(
                            work / "checkpoints", show_progress, plan.data.task)
         timer = _step_timer()
         trainer.add_callback(timer)
+        from neardup.models.quiet import quiet_transformers
+
         t0 = time.perf_counter()
-        trainer.train()
+        # without progress: also no "Writing model shards" bar per checkpoint and no "Loading
+        # weights" bar when the best checkpoint is reloaded (reports still show)
+        with quiet_transformers(reports=False) if not show_progress else contextlib.nullcontext():
+            trainer.train()
         train_seconds = time.perf_counter() - t0
         if opts.lora:
             _merge_lora(model)
@@ -660,8 +665,6 @@ def train_bi_encoder(
         if primary is not None and trained_metrics[primary] < base_metrics[primary]:
             notes.append("the trained model scores below the base model on the dev set: try a "
                          "lower learning rate, fewer epochs or more data")
-        from neardup.models.quiet import quiet_transformers
-
         with quiet_transformers():  # no "Writing model shards" / "Loading weights" bars
             model.save(str(staged), create_model_card=False)
             _check_reload(staged, encoder, plan.sets.train.all_texts())
