@@ -826,7 +826,8 @@ class Deduplicator:
             warnings.warn(
                 f"k={k} may have split large groups: {count} distinct texts have {k} or more "
                 f"linked candidates, so their own {k} nearest neighbours may all be linked "
-                f"and more may exist; deduplicate again with a larger k (--k)",
+                f"and more may exist. Either their groups are larger than k (deduplicate "
+                f"again with a larger k, --k) or the threshold links too much (raise it)",
                 stacklevel=3,
             )
         return count

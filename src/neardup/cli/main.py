@@ -322,7 +322,8 @@ def dedup(
         table.add_row("re-ranked", _rerank_line(result.rerank))
     if result.n_rows_at_k:
         table.add_row("warning", f"{result.n_rows_at_k} texts have --k {k} or more linked "
-                                 "candidates: larger groups may be split; rerun with a larger --k")
+                                 "candidates: larger groups may be split; rerun with a larger --k "
+                                 "(or a higher --threshold if groups should be small)")
     table.add_row("time", _timings_line(result.timings))
     table.add_row("outputs", f"{output}/clusters.csv, pairs.csv, deduplicated."
                              f"{_ext(in_format)}, summary.json")
