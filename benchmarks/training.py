@@ -374,9 +374,11 @@ def exp_paws(ctx: Context) -> None:
     base = cosines(BASE, test.texts1, test.texts2)
     ctx.rows.append(Row("paws-id held-out 20%", f"{BASE} cosine (zero-shot)",
                         {"ap": average_precision(test.labels, base)}))
-    # ~720 steps per epoch at 128 tokens; no evaluation point (a quarter epoch) was reached
-    # within 20 min on 2 CPU cores (over 6 s per step), so two epochs are a GPU job
-    folder, secs = train_cross(ctx, "paws-cross", train_file, epochs=2, freeze_embeddings=True)
+    # ~800 steps per epoch at 128 tokens (swapped copies included). In float32 a step took
+    # over 6 s on 2 busy CPU cores (1.9 s idle); bfloat16 autocast takes 1.3 s idle, which
+    # makes two epochs (dev AP measured every half epoch) fit a CPU session
+    folder, secs = train_cross(ctx, "paws-cross-bf16", train_file, epochs=2,
+                               freeze_embeddings=True, bf16=True, eval_steps=400)
     scores = rerank_scores(folder, test.texts1, test.texts2)
     ctx.rows.append(Row("paws-id held-out 20%", "cross-encoder (BCE)",
                         {"ap": average_precision(test.labels, scores)}, secs))

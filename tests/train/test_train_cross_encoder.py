@@ -142,6 +142,35 @@ def test_freezing_embeddings_trains_fewer_weights(base: Path, pairs_csv: Path, t
     assert frozen.baseline is None
 
 
+def test_bf16_training_runs_in_bfloat16_and_saves_float32(
+    base: Path, pairs_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    seen: list[torch.dtype] = []
+    real_linear = torch.nn.functional.linear
+
+    def linear(*args, **kwargs):  # records the dtype the training forward really computes in
+        out = real_linear(*args, **kwargs)
+        if torch.is_grad_enabled():
+            seen.append(out.dtype)
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "linear", linear)
+    opts = CrossEncoderOptions(**{**FAST, "epochs": 0.2}, bf16=True)
+    result = train_cross_encoder(pairs_csv, tmp_path / "b", base_model=base, options=opts,
+                                 baseline=False)
+    assert torch.bfloat16 in seen
+    monkeypatch.undo()
+    reranker = load_reranker(result.output)
+    scores = reranker.score(["red shoes"], ["red bag"])
+    assert np.isfinite(scores).all()
+    from safetensors import safe_open
+
+    with safe_open(str(result.output / "model.safetensors"), "pt") as f:
+        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float32}
+
+
 # --------------------------------------------------------------------------------------------
 # Data preparation (no training)
 # --------------------------------------------------------------------------------------------

@@ -770,6 +770,11 @@ def train_cross_encoder_cmd(
     threads: Annotated[
         Optional[int], typer.Option(help="torch CPU threads (default: torch's choice).")
     ] = None,
+    bf16: Annotated[
+        bool,
+        typer.Option("--bf16", help="bfloat16 mixed precision: ~1.5x faster steps on CPUs with "
+                     "AVX-512 BF16 and on recent GPUs; the saved model stays float32."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Fine-tune a cross-encoder on labelled pairs; use it with `neardup dedup --rerank DIR`."""
@@ -780,6 +785,7 @@ def train_cross_encoder_cmd(
         max_length=max_length, seed=seed, device=device, freeze_embeddings=freeze_embeddings,
         hard_negatives=hard_negatives, negatives_model=negatives_model, swap_augment=swap,
         symmetric=symmetric, dev_fraction=dev_fraction, eval_steps=eval_steps, threads=threads,
+        bf16=bf16,
     )
     result = train_cross_encoder(
         data, output, base_model=base_model, dev=dev, text1_col=text1, text2_col=text2,

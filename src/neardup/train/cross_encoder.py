@@ -109,6 +109,10 @@ class CrossEncoderOptions:
         dev_fraction: share of distinct pairs held out when no dev file is given.
         eval_steps: evaluate dev AP every this many steps (default: 4 times per epoch).
         threads: torch CPU threads while training (default: torch's choice).
+        bf16: train in bfloat16 mixed precision (autocast; the weights and the saved model
+            stay float32). On this project's CPU (AVX-512 BF16) a step of 16 pairs of 128
+            tokens on e5-small took 1.29 s instead of 1.94 s; recent GPUs gain more. A CPU
+            without native bfloat16 emulates it, slower than float32.
     """
 
     epochs: float = 1.0
@@ -126,6 +130,7 @@ class CrossEncoderOptions:
     dev_fraction: float = 0.2
     eval_steps: int | None = None
     threads: int | None = None
+    bf16: bool = False
 
     def check(self) -> None:
         """Raise an :class:`InputError` naming the first bad option and its allowed range."""
@@ -818,6 +823,7 @@ def _fit(
             save_strategy="no",
             report_to="none",
             use_cpu=device == "cpu",
+            bf16=bool(opts.bf16),
             dataloader_num_workers=0,
             disable_tqdm=True,
         )
