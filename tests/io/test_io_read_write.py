@@ -235,3 +235,40 @@ def test_folder_instead_of_file(tmp_path):
     (tmp_path / "d.csv").mkdir()
     with pytest.raises(InputError, match="is a folder"):
         read_table(tmp_path / "d.csv")
+
+
+# Unquoted TSV, as NLP data sets write it (MRPC, GLUE): quotes are part of the text
+UNQUOTED_TSV = (
+    "id\ts1\ts2\tlabel\n"
+    '1\t"The result is an overall package."\tThe result is a package.\t1\n'
+    '2\t"Open quote never closed, he said\tHe said "no" twice\t0\n'
+    "3\tplain\ttext\t1\n"
+)
+
+
+def test_unquoted_tsv_keeps_its_quotes_and_writes_them_back(tmp_path):
+    src = tmp_path / "mrpc.tsv"
+    src.write_text(UNQUOTED_TSV, encoding="utf-8")
+    frame = read_table(src)
+    assert frame["id"].tolist() == ["1", "2", "3"]
+    assert frame["s1"].tolist() == ['"The result is an overall package."',
+                                    '"Open quote never closed, he said', "plain"]
+    assert frame["s2"][1] == 'He said "no" twice'
+    out = write_table(frame, tmp_path / "out.tsv")
+    assert out.read_text(encoding="utf-8") == UNQUOTED_TSV
+    # a value that needs quoting to survive is written quoted, and reads back
+    frame.loc[2, "s1"] = "now\twith a tab"
+    again = read_table(write_table(frame, tmp_path / "quoted.tsv"))
+    assert again["s1"].tolist() == frame["s1"].tolist()
+    batches = list(iter_batches(src, batch_size=2))
+    assert pd.concat(batches)["s1"].tolist() == read_table(src)["s1"].tolist()
+
+
+def test_csv_quoted_tsv_is_still_read_with_quoting(tmp_path):
+    frame = pd.DataFrame({"text": ['a "quoted" word', "tab\there", '"whole"'],
+                          "id": ["1", "2", "3"]})
+    src = tmp_path / "pandas.tsv"
+    frame.to_csv(src, sep="\t", index=False)  # pandas quotes the first two values
+    back = read_table(src)
+    assert back["text"].tolist() == frame["text"].tolist()
+    assert back.attrs == {}

@@ -13,6 +13,7 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -197,7 +198,16 @@ def delimiter(fmt: Format, sep: str | None) -> str:
     return chosen
 
 
-def _csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
+def _csv_kwargs(
+    fmt: Format, encoding: str, sep: str | None, path: Path | None = None
+) -> dict[str, Any]:
+    kwargs = _base_csv_kwargs(fmt, encoding, sep)
+    if fmt == "tsv" and path is not None and _unquoted_tsv(path, kwargs):
+        kwargs["quoting"] = csv.QUOTE_NONE
+    return kwargs
+
+
+def _base_csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
     return {
         "sep": delimiter(fmt, sep),
         # Strings everywhere: ids like "007" or "1e5" must come back exactly as written.
@@ -214,6 +224,54 @@ def _csv_kwargs(fmt: Format, encoding: str, sep: str | None) -> dict[str, Any]:
     }
 
 
+#: ``frame.attrs`` key set to "none" when a TSV was read without CSV quoting, so that
+#: :func:`~neardup.io.write_table` writes its quotes back as they were.
+QUOTING = "neardup_quoting"
+
+
+def _enclosed(field: str) -> bool:
+    return len(field) >= 2 and field[0] == '"' and field[-1] == '"'
+
+
+def _looks_csv_quoted(row: list[str]) -> bool:
+    """Whether a row split on tabs alone shows a CSV writer's quoting: a field enclosed in
+    quotes with its inner quotes doubled (how minimal quoting writes a value holding a quote),
+    or every field enclosed (quote-all writers). A quotation standing alone, like MRPC's
+    '"The result is ... years."', is neither: a minimal-quoting writer would not have
+    quoted it."""
+    for field in row:
+        inner = field[1:-1]
+        if _enclosed(field) and '""' in inner and '"' not in inner.replace('""', ""):
+            return True
+    return len(row) > 1 and all(_enclosed(f) for f in row)
+
+
+def _unquoted_tsv(path: Path, kwargs: dict[str, Any]) -> bool:
+    """Whether a TSV with quote characters is written without CSV quoting, as most NLP data
+    is (MRPC, GLUE, PAWS-X): every line splits on the separator into the header's fields (or
+    more, all empty) and no field is enclosed in quotes the way a CSV writer encloses them.
+    Read with CSV quoting, such a file loses the quotes that open a field, and a field that
+    opens a quote it never closes swallows the lines after it (MRPC's train file fails at
+    record 101). Files without a quote character read the same either way (False)."""
+    with open_binary(path) as raw, io.TextIOWrapper(
+        raw, encoding=kwargs["encoding"], newline=""
+    ) as text:
+        if not any('"' in chunk for chunk in iter(lambda: text.read(1 << 20), "")):
+            return False
+    with open_binary(path) as raw, io.TextIOWrapper(
+        raw, encoding=kwargs["encoding"], newline=""
+    ) as text:
+        rows = csv.reader(text, delimiter=kwargs["sep"], quoting=csv.QUOTE_NONE)
+        header = next(rows, [])
+        n = len(header)
+        for row in itertools.chain([header], rows):
+            if len(row) < n or any(v.strip() for v in row[n:]):
+                return False
+            if _looks_csv_quoted(row):
+                return False
+    return True
+
+
 def _csv_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
     return [str(c) for c in pd.read_csv(path, nrows=0, **kwargs).columns]
 
@@ -221,7 +279,7 @@ def _csv_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
 def _read_csv(
     path: Path, fmt: Format, encoding: str, sep: str | None, columns: Sequence[str] | None
 ) -> pd.DataFrame:
-    kwargs = _csv_kwargs(fmt, encoding, sep)
+    kwargs = _csv_kwargs(fmt, encoding, sep, path)
     if columns is not None:
         header = _csv_header(path, kwargs)
         _check_columns(path, columns, header)
@@ -230,6 +288,8 @@ def _read_csv(
         frame = pd.read_csv(path, **kwargs)
     if columns is None:
         _remember_header(path, kwargs, frame)
+    if kwargs.get("quoting") == csv.QUOTE_NONE:
+        frame.attrs[QUOTING] = "none"
     return frame
 
 
@@ -246,7 +306,8 @@ def _csv_rows(path: Path, kwargs: dict[str, Any]) -> Iterator[Any]:
     with open_binary(path) as raw, io.TextIOWrapper(
         raw, encoding=kwargs["encoding"], newline=""
     ) as text:
-        yield csv.reader(text, delimiter=kwargs["sep"])
+        yield csv.reader(text, delimiter=kwargs["sep"],
+                         quoting=kwargs.get("quoting", csv.QUOTE_MINIMAL))
 
 
 def _raw_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
@@ -300,7 +361,7 @@ def _iter_csv(
     columns: Sequence[str] | None,
     batch_size: int,
 ) -> Iterator[pd.DataFrame]:
-    kwargs = _csv_kwargs(fmt, encoding, sep)
+    kwargs = _csv_kwargs(fmt, encoding, sep, path)
     if columns is not None:
         kwargs["usecols"] = list(columns)  # checked by iter_batches
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
@@ -522,7 +583,7 @@ def iter_batches(
         # validated eagerly (columns, header, Parquet footer) so that mistakes show at once
         if fmt in ("csv", "tsv"):
             if columns is not None:
-                _check_columns(p, columns, _csv_header(p, _csv_kwargs(fmt, enc, sep)))
+                _check_columns(p, columns, _csv_header(p, _csv_kwargs(fmt, enc, sep, p)))
             batches = _iter_csv(p, fmt, enc, sep, columns, size)
         elif fmt == "jsonl":
             batches = _iter_jsonl(p, enc, columns, size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import json
 import lzma
@@ -14,7 +15,7 @@ import pandas as pd
 from neardup.errors import InputError
 from neardup.io.atomic import atomic_path
 from neardup.io.formats import compression_of, detect_format
-from neardup.io.readers import ORIGINAL_COLUMNS, delimiter
+from neardup.io.readers import ORIGINAL_COLUMNS, QUOTING, delimiter
 from neardup.io.values import plain_value
 
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -56,6 +57,21 @@ def _write_jsonl(df: pd.DataFrame, path: Path, compression: str | None, encoding
             fh.write("\n")
 
 
+def _unquoted(df: pd.DataFrame, sep: str) -> bool:
+    """Write without CSV quoting when the table was read so (``read_table`` marks it) and no
+    value needs quotes to survive: one holding the separator or a line break would break the
+    row."""
+    if df.attrs.get(QUOTING) != "none":
+        return False
+    for col in df.columns:
+        values = df[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            text = values.dropna().astype(str)
+            if (text.str.contains(sep, regex=False) | text.str.contains(r"[\r\n]")).any():
+                return False
+    return True
+
+
 def write_table(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -82,13 +98,15 @@ def write_table(
         with atomic_path(final) as tmp:
             if fmt in _DELIMITERS:
                 renamed = df.attrs.get(ORIGINAL_COLUMNS) or {}
+                chosen = delimiter(fmt, sep)
                 df.to_csv(
                     tmp,
-                    sep=delimiter(fmt, sep),
+                    sep=chosen,
                     header=[str(renamed.get(str(c), c)) for c in df.columns],
                     index=False,
                     encoding=encoding,
                     compression=compression,
+                    quoting=csv.QUOTE_NONE if _unquoted(df, chosen) else csv.QUOTE_MINIMAL,
                 )
             elif fmt == "jsonl":
                 _write_jsonl(df, tmp, compression, encoding)
