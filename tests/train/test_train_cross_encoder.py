@@ -142,6 +142,17 @@ def test_freezing_embeddings_trains_fewer_weights(base: Path, pairs_csv: Path, t
     assert frozen.baseline is None
 
 
+def test_progress_in_a_log_file_is_a_line_per_dev_evaluation(
+    base: Path, pairs_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opts = CrossEncoderOptions(**{**FAST, "epochs": 0.5}, eval_steps=2)
+    result = train_cross_encoder(pairs_csv, tmp_path / "p", base_model=base, options=opts,
+                                 baseline=False, show_progress=True)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ": dev AP " in ln]
+    assert len(lines) == len([e for e in result.evals if e.step > 0]) >= 2
+    assert lines[0].startswith("step 2/") and "s a step" in lines[0]
+
+
 def test_bf16_training_runs_in_bfloat16_and_saves_float32(
     base: Path, pairs_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

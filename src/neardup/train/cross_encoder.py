@@ -509,13 +509,20 @@ def _make_callback(tracker: _DevTracker, model: Any, eval_steps: int, show_progr
             self._start = 0.0
             self._progress: Any = None
             self._task: Any = None
+            self._log: Any = None
 
         def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
             if show_progress:
                 from rich.console import Console
                 from rich.progress import Progress
 
-                self._progress = Progress(console=Console(stderr=True), transient=True)
+                console = Console(stderr=True)
+                if not console.is_terminal:
+                    # a live bar draws nothing into a log file (nohup, CI): print a line at
+                    # each dev evaluation instead
+                    self._log = console
+                    return
+                self._progress = Progress(console=console, transient=True)
                 self._progress.start()
                 self._task = self._progress.add_task("training", total=state.max_steps)
 
@@ -529,6 +536,13 @@ def _make_callback(tracker: _DevTracker, model: Any, eval_steps: int, show_progr
                 ap = tracker.evaluate(model, step)
                 if self._progress is not None:
                     self._progress.update(self._task, description=f"training (dev AP {ap:.3f})")
+                if self._log is not None:
+                    loss = f", loss {self.losses[-1].loss:.4f}" if self.losses else ""
+                    self._log.print(
+                        f"step {step}/{state.max_steps}: dev AP {ap:.4f}{loss} "
+                        f"({self.step_seconds / max(step, 1):.2f} s a step)",
+                        markup=False, highlight=False,
+                    )
             if self._progress is not None:
                 self._progress.update(self._task, completed=step)
 
