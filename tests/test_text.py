@@ -41,6 +41,32 @@ def test_combining_marks_are_kept() -> None:
     # vowel signs and tone marks are letters' parts, not punctuation
     assert normalize("मुझे दाल पसंद है") != normalize("मुझे दिल पसंद है")
     assert normalize("ที่นี่") != normalize("ทีนี")
-    assert normalize("كَتَبَ") != normalize("كُتُب")
+    # (Arabic harakat are the exception: optional, and most text leaves them out, so they go,
+    # as in Lucene's Arabic normaliser: vocalised and plain copies of a text must match)
+    assert normalize("كَتَبَ") == normalize("كُتُب") == normalize("كتب")
     assert normalize("Hello, World!") == "hello world"
     assert normalize("Привет, мир!") == "привет мир"
+
+
+@pytest.mark.parametrize(
+    ("variant", "plain"),
+    [
+        ("fix\u200bed", "fixed"),                      # zero-width space
+        ("Informa\u00adtion", "Information"),          # soft hyphen
+        ("\ufeffhello", "hello"),                      # byte-order mark
+        ("I \u2764\ufe0f NY", "I \u2764 NY"),          # emoji variation selector
+        ("葛\U000E0100城市", "葛城市"),                   # ideographic variation selector
+        ("كَتَبَ الطَّالِبُ", "كتب الطالب"),               # Arabic harakat
+        ("كـتـاب", "كتاب"),                              # Arabic tatweel
+        ("שָׁלוֹם", "שלום"),                               # Hebrew niqqud
+        ("İstanbul", "istanbul"),                       # Turkish dotted capital I
+    ],
+)
+def test_invisible_and_optional_characters_do_not_split_or_separate_words(variant, plain):
+    assert normalize(variant) == normalize(plain)
+    assert normalize(variant).count(" ") == normalize(plain).count(" ")
+
+
+def test_marks_that_change_the_word_still_count():
+    assert normalize("दाल") != normalize("दिल")  # Devanagari vowel signs
+    assert normalize("Ёлка") != normalize("Елка")  # NFKC keeps Cyrillic yo

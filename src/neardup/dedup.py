@@ -219,6 +219,10 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
     for row, text in enumerate(texts):
         key = norm = normalize(text)
         if not key:
+            # only symbols (emoji, "***"): still a text, matched as written; empty means
+            # nothing visible at all
+            key = norm = normalize(text, strip_punctuation=False)
+        if not key:
             empty.append(row)
             continue
         if sources is not None:
@@ -654,10 +658,11 @@ class Deduplicator:
         if self.rerank is not None:
             if self.rerank_threshold is not None:
                 return ThresholdInfo(float(self.rerank_threshold), "user")
-            calibrated = self._reranker().default_threshold
+            calibrated = getattr(self._reranker(), "default_threshold", None)
             if calibrated is None:
                 raise InputError(
-                    f"the re-ranker {self._reranker().name!r} carries no calibrated threshold; "
+                    f"the re-ranker {getattr(self._reranker(), 'name', self.rerank)!r} carries "
+                    "no calibrated threshold; "
                     "give rerank_threshold (--rerank-threshold)"
                 )
             # a threshold <= 0 would link every re-ranked pair; clustering needs > 0

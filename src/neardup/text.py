@@ -13,19 +13,42 @@ _SPACE = re.compile(r"\s+", re.UNICODE)
 _PUNCT_ASCII = re.compile(r"[^\w\s]")
 
 
-def _mark_ranges(limit: int = 0x20000) -> str:
-    """A regex class body of the combining marks (categories Mn, Mc, Me) below ``limit``."""
+def _ranges(keep: Callable[[str], bool], limit: int = 0x20000) -> str:
+    """A regex class body of the characters below ``limit`` whose category ``keep`` accepts."""
     parts: list[str] = []
     start = prev = -1
     for cp in range(limit + 1):
-        if cp < limit and unicodedata.category(chr(cp))[0] == "M":
+        if cp < limit and keep(unicodedata.category(chr(cp))):
             if start < 0:
                 start = cp
             prev = cp
         elif start >= 0:
-            parts.append(re.escape(chr(start)) + ("" if prev == start else "-" + re.escape(chr(prev))))
+            last = "" if prev == start else "-" + re.escape(chr(prev))
+            parts.append(re.escape(chr(start)) + last)
             start = -1
     return "".join(parts)
+
+
+def _mark_ranges() -> str:
+    """The combining marks (categories Mn, Mc, Me)."""
+    return _ranges(lambda category: category[0] == "M")
+
+
+@functools.cache
+def _ignorable() -> re.Pattern[str]:
+    # Deleted, not turned into spaces, so they cannot split a word: format characters (zero
+    # width space and joiners, soft hyphen, direction marks, BOM, tags), variation selectors
+    # (U+FE0F after a heart, U+E0100... in Japanese place names), the Arabic tatweel and the
+    # optional vowel points of Arabic (harakat) and Hebrew (niqqud), which writers add or leave
+    # out freely. Other combining marks stay (they tell Devanagari words apart, see below).
+    hebrew_points = "".join(
+        re.escape(chr(cp)) for cp in range(0x0591, 0x05C8)
+        if unicodedata.category(chr(cp))[0] == "M"
+    )
+    return re.compile(
+        f"[{_ranges(lambda category: category == 'Cf')}"
+        f"\\U000E0000-\\U000E0FFF\\uFE00-\\uFE0F\\u0640\\u064B-\\u065F\\u0670{hebrew_points}]"
+    )
 
 
 @functools.cache
@@ -41,9 +64,13 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     """Canonical form used for matching: NFKC, case-folded, punctuation to space, spaces folded.
 
     NFKC folds full-width and compatibility characters (common in OCR and marketplace data);
-    casefold handles more than ``lower`` (German sharp s, Cyrillic variants).
+    casefold handles more than ``lower`` (German sharp s, Cyrillic variants). Invisible format
+    characters, variation selectors and optional Arabic and Hebrew vowel points are deleted.
     """
     text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        # casefold turns the Turkish dotted capital I into "i" + combining dot above
+        text = _ignorable().sub("", text).replace("i\u0307", "i")
     if strip_punctuation:
         text = (_PUNCT_ASCII if text.isascii() else _punct_unicode()).sub(" ", text)
     return _SPACE.sub(" ", text).strip()

@@ -234,3 +234,11 @@ def test_groups_larger_than_k_are_warned_about() -> None:
         whole = Deduplicator(None, scorer=_ConstantScorer(0.9), candidates=("lexical-knn",),
                              threshold=0.5, k=11).deduplicate(texts)
     assert whole.n_rows_at_k == 0 and whole.n_clusters == 1
+
+
+def test_texts_of_symbols_only_are_texts_not_empty_rows() -> None:
+    result = Deduplicator(None, threshold=0.5).deduplicate(
+        ["😀😀😀", "😀😀😀", "hello world", "", "***", " \u200b "])
+    assert result.empty_rows == [3, 5]  # nothing visible
+    assert result.labels[0] == result.labels[1]  # identical emoji rows are copies
+    assert len(set(result.labels.tolist())) == 5

@@ -283,3 +283,39 @@ def test_rerank_options_without_a_reranker_are_refused(option) -> None:
 
     with pytest.raises(InputError, match="no re-ranker is given"):
         Deduplicator(None, **option).deduplicate(TEXTS)
+
+
+@dataclass
+class _BadReranker:
+    """Returns ``value`` for every pair (a broken custom re-ranker)."""
+
+    value: float
+    name: str = "bad"
+    default_threshold: float | None = 0.5
+
+    def score(self, texts_a, texts_b, *, batch_size=32, show_progress=False):
+        return np.full(len(texts_a), self.value, dtype=np.float32)
+
+
+@pytest.mark.parametrize("value", [float("nan"), 7.5, -3.0])
+@pytest.mark.parametrize("cluster", ["components", "agglomerative"])
+def test_reranker_scores_outside_probabilities_are_refused(value, cluster) -> None:
+    dd = Deduplicator(None, rerank=_BadReranker(value), rerank_floor=0.0, cluster=cluster)
+    with pytest.raises(InputError, match=r"re-ranker 'bad' gave \d+ of \d+ pairs a score "
+                                         r"outside \[0, 1\]"):
+        dd.deduplicate(TEXTS)
+
+
+def test_reranker_options_and_attributes_are_checked_with_names() -> None:
+    with pytest.raises(InputError, match="max_pairs must be a whole number.*10.0"):
+        Deduplicator(None, rerank=ColourReranker(), rerank_max_pairs=10.0).deduplicate(TEXTS)
+
+    class Bare:  # no name, no default_threshold
+        def score(self, texts_a, texts_b, *, batch_size=32, show_progress=False):
+            return np.full(len(texts_a), 0.9, dtype=np.float32)
+
+    with pytest.raises(InputError, match="carries no calibrated threshold"):
+        Deduplicator(None, rerank=Bare(), rerank_floor=0.0).deduplicate(TEXTS)
+    result = Deduplicator(None, rerank=Bare(), rerank_floor=0.0,
+                          rerank_threshold=0.5).deduplicate(TEXTS)
+    assert result.rerank.model == "Bare"

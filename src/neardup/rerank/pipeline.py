@@ -11,6 +11,7 @@ average linkage reads as similarity 0).
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ def check_rerank_options(floor: float, top_k: int, max_pairs: int | None) -> Non
         raise InputError(f"rerank floor must be a finite number, got {floor!r}")
     if top_k < 0:
         raise InputError(f"rerank top_k must be 0 or more, got {top_k}")
+    if max_pairs is not None and (isinstance(max_pairs, bool)
+                                  or not isinstance(max_pairs, numbers.Integral)):
+        raise InputError(f"rerank max_pairs must be a whole number (or None), got {max_pairs!r}")
     if max_pairs is not None and max_pairs < 1:
         raise InputError(f"rerank max_pairs must be at least 1 (or None for no cap), got {max_pairs}")
 
@@ -150,12 +154,24 @@ def rerank_pairs(
             ),
             dtype=np.float32,
         ).reshape(-1)
+    name = str(getattr(reranker, "name", type(reranker).__name__))
     if scores.shape[0] != len(chosen):
         raise ValueError(
-            f"re-ranker {reranker.name!r} returned {scores.shape[0]} scores for {len(chosen)} pairs"
+            f"re-ranker {name!r} returned {scores.shape[0]} scores for {len(chosen)} pairs"
+        )
+    # the protocol's scores are probabilities: a NaN would neither link nor stay apart, and a
+    # negative or above-1 score breaks the clusterings' "a missing pair counts 0"
+    bad = ~(np.isfinite(scores) & (scores >= -1e-6) & (scores <= 1 + 1e-6))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        a, b = texts[int(chosen.left[i])], texts[int(chosen.right[i])]
+        raise InputError(
+            f"re-ranker {name!r} gave {int(bad.sum())} of {scores.size} pairs a score outside "
+            f"[0, 1], the first {float(scores[i])} for {a[:60]!r} and {b[:60]!r}; a re-ranker "
+            "returns P(duplicate) per pair (apply a sigmoid to raw logits)"
         )
     stats = RerankStats(
-        model=str(reranker.name),
+        model=name,
         n_candidates=len(pairs),
         n_scored=len(chosen),
         n_below_floor=n_below,
