@@ -329,17 +329,21 @@ def rescale_embedding_cosine(
     return np.clip((np.asarray(cos, np.float32) - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
 
-_DIGIT_TOKEN = re.compile(r"\w*\d\w*", re.UNICODE)
+# a word run with a digit in it, with ".", ",", ":" or "/" kept where a digit follows, so that
+# 3.5 and 5.3, 05/06/2023 and 06/05/2023 or 10:45 and 45:10 are different numbers (split at
+# the punctuation, each pair was the same set {3, 5}). The scan reaches a word's first
+# character before any later one, so matches are whole words.
+_DIGIT_TOKEN = re.compile(r"\w*\d(?:\w|[.,:/](?=\d))*", re.UNICODE)
+_HAS_DIGIT = re.compile(r"\d", re.UNICODE)
 
 
-def digit_tokens(text: str, *, normalized: bool = False) -> frozenset[str]:
-    """Digit-bearing tokens of the normalised text ("128gb", "v2", "2007"), as a set.
+def digit_tokens(text: str) -> frozenset[str]:
+    """Digit-bearing tokens of the text ("128gb", "v2", "3.5mm", "05/06/2023"), as a set.
 
-    ``normalized=True``: ``text`` is already :func:`neardup.text.normalize`'s output.
+    Read from the NFKC, case-folded text before punctuation is removed (see
+    :func:`neardup.text.normalize`); separators stay inside a token only between digits.
     """
-    # a word run with a digit in it: the scan reaches a word's first character before any
-    # later one, and a word with no digit has no suffix with one, so matches are whole words
-    return frozenset(_DIGIT_TOKEN.findall(text if normalized else normalize(text)))
+    return frozenset(_DIGIT_TOKEN.findall(normalize(text, strip_punctuation=False)))
 
 
 def _digit_jaccard(
@@ -360,12 +364,14 @@ def _digit_jaccard(
     # pairs. Only texts that occur in a pair are tokenised.
     used = np.unique(np.concatenate([left, right]))
     norm = normalize_all(texts)  # the carried forms when texts is a NormalizedTexts
-    docs = [norm[i] for i in used.tolist()]
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
-    for doc in docs:
-        indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(doc, normalized=True))
+    for i in used.tolist():
+        # the carried form says cheaply whether there is a digit at all; only then is the
+        # text read again with its punctuation (digit_tokens)
+        if _HAS_DIGIT.search(norm[i]):
+            indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(texts[i]))
         indptr.append(len(indices))
     sets = sp.csr_matrix(
         (np.ones(len(indices), np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
