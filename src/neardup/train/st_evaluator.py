@@ -127,6 +127,7 @@ def group_metrics(
     reported as ``row_f1_threshold``.
     """
     from neardup.cluster import agglomerative
+    from neardup.cluster.agglomerative import TOLERANCE as LINK_TOLERANCE
     from neardup.evaluate.metrics import cluster_metrics, map_at_r
     from neardup.evaluate.thresholds import threshold_grid
     from neardup.pairs import Pairs
@@ -153,8 +154,11 @@ def group_metrics(
     cols, sims = idx.ravel(), scores.ravel().astype(np.float64)
     positive = (rows != cols) & (sims > 0)
     pairs = Pairs.from_arrays(rows[positive], cols[positive], sims[positive])
-    # No merge at all (every text alone) is the baseline any threshold must beat.
-    best_f1, best_t = cluster_metrics(labels, np.arange(n)).row_f1, 1.0
+    # No merge at all (every text alone) is the baseline any threshold must beat. Its
+    # threshold lies above every score by more than the clusterings' slack, so linking at the
+    # reported threshold gives the reported row-F1 (at 1.0, identical vectors would merge)
+    best_f1 = cluster_metrics(labels, np.arange(n)).row_f1
+    best_t = float(pairs.score.max()) + 2 * LINK_TOLERANCE if pairs.score.size else 1.0
     if pairs.score.size:
         for t in threshold_grid(np.minimum(pairs.score, 1.0), n_thresholds):
             f1 = cluster_metrics(labels, agglomerative(n, pairs, threshold=t)).row_f1
