@@ -656,6 +656,11 @@ def train_bi_encoder_cmd(
     ] = None,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
+    bf16: Annotated[
+        bool,
+        typer.Option("--bf16", help="bfloat16 mixed precision: ~1.5x faster steps on CPUs with "
+                     "AVX-512 BF16 and on recent GPUs; the saved model stays float32."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Fine-tune a sentence embedding model; use it with --model DIR everywhere."""
@@ -672,7 +677,7 @@ def train_bi_encoder_cmd(
         batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio,
         max_length=max_length, seed=seed, dev_fraction=dev_fraction, patience=patience,
         eval_steps=eval_steps, hard_negatives=hard_negatives, lora=lora, lora_rank=lora_rank,
-        freeze_embeddings=freeze_embeddings, device=device,
+        freeze_embeddings=freeze_embeddings, device=device, bf16=bf16,
     )
     result = train_bi_encoder(data, output, options, dev=dev, fmt=fmt, encoding=encoding,
                               show_progress=not quiet)

@@ -132,9 +132,15 @@ class BiEncoderOptions:
     lora_rank: int = 8
     freeze_embeddings: bool = False
     device: str | None = None
+    # bfloat16 mixed precision (autocast; the saved model stays float32): ~1.5x faster steps
+    # on CPUs with AVX-512 BF16 (measured on the cross-encoder, see CrossEncoderOptions.bf16)
+    bf16: bool = False
 
     def check(self) -> None:
         """Raise :class:`InputError` naming the first option that cannot work."""
+        if self.bf16 and self.architecture != "transformer":
+            raise InputError("--bf16 is for transformer models; drop it with "
+                             f"--architecture {self.architecture}.")
         if self.lora_rank < 1:
             raise InputError(f"--lora-rank must be at least 1, got {self.lora_rank}.")
         optional_ints = {"max_steps": self.max_steps, "max_length": self.max_length,
@@ -897,6 +903,7 @@ def _trainer(model: Any, loss: Any, train_set: Any, evaluator: Any, opts: BiEnco
         logging_steps=max(1, total_steps // 100),
         report_to="none",
         use_cpu=device == "cpu",
+        bf16=bool(opts.bf16),
         disable_tqdm=not show_progress,
         dataloader_num_workers=0,
         **schedule,
