@@ -114,3 +114,12 @@ def test_jsonl_list_value_end_to_end(tmp_path):
     frame = read_table(tmp_path / "a.jsonl")
     with pytest.raises(InputError, match="row 1, column 'text' holds a list"):
         load_collection(frame, ["text"], None, source="a.jsonl")
+
+
+def test_empty_rows_are_the_ones_dedup_counts_empty():
+    from neardup.dedup import Deduplicator
+
+    texts = ["hello", "\u200b", "😀", "  ", "\ufeff\u200b x"]
+    coll = load_collection(pd.DataFrame({"text": texts}), ["text"], None, source="x.csv")
+    assert coll.empty_rows == [1, 3]
+    assert Deduplicator(None, threshold=0.5).deduplicate(coll.texts).empty_rows == [1, 3]

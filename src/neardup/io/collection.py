@@ -19,6 +19,7 @@ import pandas as pd
 
 from neardup.errors import InputError
 from neardup.io._messages import missing_column_error, quoted_list
+from neardup.text import normalize
 
 _EXAMPLES = 3  # offending values / rows named in a message before "..."
 _SCALAR_TEXT = (numbers.Number, _dt.date, _dt.time, _dt.timedelta, np.datetime64, np.timedelta64)
@@ -235,7 +236,9 @@ def load_collection(
         texts = parts[0]
     else:
         texts = [" ".join(p for p in row if p.strip()) for row in zip(*parts)]
-    empty_rows = [i for i, t in enumerate(texts) if not t.strip()]
+    # empty as dedup counts it: nothing visible (a zero-width space alone is empty too)
+    empty_rows = [i for i, t in enumerate(texts) if not t.strip()
+                  or (not t.isascii() and not normalize(t, strip_punctuation=False))]
     ids = [str(i) for i in range(len(df))] if id_column is None else _ids(df, id_column, source)
     return Collection(
         ids=ids,
