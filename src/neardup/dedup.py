@@ -19,6 +19,7 @@ Why the pipeline looks the way it does:
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,12 +30,12 @@ import numpy as np
 import pandas as pd
 
 from neardup.cluster.agglomerative import TOLERANCE as LINK_TOLERANCE
-from neardup.errors import InputError
+from neardup.errors import InputError, ResultWarning
 from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
 from neardup.pairs import Pairs, distinct_pair_texts
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
-from neardup.text import NormalizedTexts, normalize, normalize_all
+from neardup.text import NormalizedTexts, is_blank, normalize, normalize_all
 
 if TYPE_CHECKING:
     from neardup.rerank import Reranker, RerankStats
@@ -219,12 +220,11 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
     for row, text in enumerate(texts):
         key = norm = normalize(text)
         if not key:
-            # only symbols (emoji, "***"): still a text, matched as written; empty means
-            # nothing visible at all
+            if is_blank(text):
+                empty.append(row)
+                continue
+            # only symbols (emoji, "***"): still a text, matched as written
             key = norm = normalize(text, strip_punctuation=False)
-        if not key:
-            empty.append(row)
-            continue
         if sources is not None:
             # copies are merged within a source only, so every distinct text keeps one source
             key = f"{sources[row]}\x00{key}"
@@ -749,10 +749,8 @@ class Deduplicator:
                 candidates = candidates.select(src[candidates.left] != src[candidates.right])
             with timer.stage("score"):
                 scores = scorer.score(uniques, embeddings, candidates.left, candidates.right)
-                first = collapsed.first_rows()
-                _check_scores(scores, candidates, scorer,
-                              lambda a, b: "rows {} and {}".format(*sorted((int(first[a]),
-                                                                            int(first[b])))))
+                _check_scores(scores, candidates, scorer, lambda a, b: "rows {} and {}".format(
+                    *sorted(int(r) for r in collapsed.first_rows()[[a, b]])))
                 scored = candidates.with_scores(scores)
         else:
             scored = Pairs.empty()
@@ -826,13 +824,12 @@ class Deduplicator:
                   + np.bincount(linked.right, minlength=n))
         count = int((degree >= k).sum())
         if count:
-            import warnings
-
             warnings.warn(
                 f"k={k} may have split large groups: {count} distinct texts have {k} or more "
                 f"linked candidates, so their own {k} nearest neighbours may all be linked "
                 f"and more may exist. Either their groups are larger than k (deduplicate "
                 f"again with a larger k, --k) or the threshold links too much (raise it)",
+                ResultWarning,
                 stacklevel=3,
             )
         return count
@@ -984,9 +981,10 @@ class Deduplicator:
             cand_pairs = Pairs.from_arrays(np.concatenate(left_parts), np.concatenate(right_parts))
             with timer.stage("score"):
                 scores = scorer.score(combined, embeddings, cand_pairs.left, cand_pairs.right)
-            test_first, train_first = test_c.first_rows(), train_c.first_rows()
+            # rows are looked up only to name a bad pair (first_rows is a pass over all rows)
             _check_scores(scores, cand_pairs, scorer, lambda a, b: (
-                f"test row {int(test_first[a])} and train row {int(train_first[b - nt])}"))
+                f"test row {int(test_c.first_rows()[a])} and "
+                f"train row {int(train_c.first_rows()[b - nt])}"))
             cand_pairs = cand_pairs.with_scores(scores)
             if self.rerank is not None:
                 cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)

@@ -253,15 +253,11 @@ def _unquoted_tsv(path: Path, kwargs: dict[str, Any]) -> bool:
     Read with CSV quoting, such a file loses the quotes that open a field, and a field that
     opens a quote it never closes swallows the lines after it (MRPC's train file fails at
     record 101). Files without a quote character read the same either way (False)."""
-    with open_binary(path) as raw, io.TextIOWrapper(
-        raw, encoding=kwargs["encoding"], newline=""
-    ) as text:
+    with _text(path, kwargs["encoding"]) as text:
+        # a plain read finds the first quote fast; the split below is the slow pass
         if not any('"' in chunk for chunk in iter(lambda: text.read(1 << 20), "")):
             return False
-    with open_binary(path) as raw, io.TextIOWrapper(
-        raw, encoding=kwargs["encoding"], newline=""
-    ) as text:
-        rows = csv.reader(text, delimiter=kwargs["sep"], quoting=csv.QUOTE_NONE)
+    with _csv_rows(path, {**kwargs, "quoting": csv.QUOTE_NONE}) as rows:
         header = next(rows, [])
         n = len(header)
         for row in itertools.chain([header], rows):
@@ -300,12 +296,17 @@ ORIGINAL_COLUMNS = "neardup_original_columns"
 
 
 @contextlib.contextmanager
+def _text(path: Path, encoding: str) -> Iterator[io.TextIOWrapper]:
+    """The (maybe compressed) file as text, line endings as written."""
+    with open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
+        yield text
+
+
+@contextlib.contextmanager
 def _csv_rows(path: Path, kwargs: dict[str, Any]) -> Iterator[Any]:
     """The file's records as lists of fields (the csv module: quotes and line breaks as pandas
     reads them), for the checks pandas' reader cannot make."""
-    with open_binary(path) as raw, io.TextIOWrapper(
-        raw, encoding=kwargs["encoding"], newline=""
-    ) as text:
+    with _text(path, kwargs["encoding"]) as text:
         yield csv.reader(text, delimiter=kwargs["sep"],
                          quoting=kwargs.get("quoting", csv.QUOTE_MINIMAL))
 
@@ -355,13 +356,11 @@ def _check_extra_fields(path: Path, kwargs: dict[str, Any]) -> None:
 
 def _iter_csv(
     path: Path,
-    fmt: Format,
-    encoding: str,
-    sep: str | None,
+    kwargs: dict[str, Any],
     columns: Sequence[str] | None,
     batch_size: int,
 ) -> Iterator[pd.DataFrame]:
-    kwargs = _csv_kwargs(fmt, encoding, sep, path)
+    kwargs = dict(kwargs)
     if columns is not None:
         kwargs["usecols"] = list(columns)  # checked by iter_batches
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
@@ -582,9 +581,11 @@ def iter_batches(
     with _translate_errors(p, fmt, enc):
         # validated eagerly (columns, header, Parquet footer) so that mistakes show at once
         if fmt in ("csv", "tsv"):
+            # once: for a TSV it scans the file for its quoting
+            kwargs = _csv_kwargs(fmt, enc, sep, p)
             if columns is not None:
-                _check_columns(p, columns, _csv_header(p, _csv_kwargs(fmt, enc, sep, p)))
-            batches = _iter_csv(p, fmt, enc, sep, columns, size)
+                _check_columns(p, columns, _csv_header(p, kwargs))
+            batches = _iter_csv(p, kwargs, columns, size)
         elif fmt == "jsonl":
             batches = _iter_jsonl(p, enc, columns, size)
         else:

@@ -18,8 +18,6 @@ from neardup.io.formats import compression_of, detect_format
 from neardup.io.readers import ORIGINAL_COLUMNS, QUOTING, delimiter
 from neardup.io.values import plain_value
 
-_DELIMITERS = {"csv": ",", "tsv": "\t"}
-
 
 def _string_or_missing(value: object) -> object:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -96,7 +94,7 @@ def write_table(
         raise TypeError(f"write_table needs a pandas DataFrame, got {type(df).__name__}")
     try:
         with atomic_path(final) as tmp:
-            if fmt in _DELIMITERS:
+            if fmt in ("csv", "tsv"):
                 renamed = df.attrs.get(ORIGINAL_COLUMNS) or {}
                 chosen = delimiter(fmt, sep)
                 df.to_csv(
