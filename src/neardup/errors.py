@@ -24,6 +24,11 @@ class MissingDependencyError(NeardupError, ImportError):
     """An optional dependency is not installed."""
 
 
+class ResultWarning(UserWarning):
+    """A result may be incomplete and a result field counts it (groups split by ``k``, pairs
+    left out by ``rerank_max_pairs``): the CLI states these in its summary instead."""
+
+
 def require(module: str, extra: str, feature: str) -> object:
     """Import an optional dependency or explain which extra provides it."""
     import importlib

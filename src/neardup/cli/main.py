@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from neardup.errors import InputError, NeardupError
+from neardup.errors import InputError, NeardupError, ResultWarning
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K  # shown in --help as is
 
 app = typer.Typer(
@@ -340,8 +340,7 @@ def _noted_in_summary():
     """Hide the library's warnings that the summary table states, with the option to change
     (a Python warning would print them again with a source line)."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"k=\d+ may have split")
-        warnings.filterwarnings("ignore", message=r"re-ranking the [\d,]+ best of")
+        warnings.simplefilter("ignore", ResultWarning)
         yield
 
 

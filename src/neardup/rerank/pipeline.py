@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from neardup.errors import InputError
+from neardup.errors import InputError, ResultWarning
 from neardup.pairs import Pairs
 from neardup.rerank.base import Reranker
 
@@ -139,7 +139,7 @@ def rerank_pairs(
             f"re-ranking the {max_pairs:,} best of {n_over + max_pairs:,} candidate pairs "
             f"(max_pairs); {n_over:,} pairs were not re-ranked and are not linked. Raise "
             "max_pairs (--rerank-max-pairs) or the floor (--rerank-floor) to change this",
-            UserWarning,
+            ResultWarning,
             stacklevel=3,
         )
     chosen = pairs.select(keep)
