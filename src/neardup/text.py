@@ -76,6 +76,12 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def is_blank(text: str) -> bool:
+    """Nothing visible: only spaces and invisible characters (a zero-width space alone too).
+    Such rows are "empty" everywhere (kept as singletons); symbols alone are not."""
+    return not text.strip() or (not text.isascii() and not normalize(text, strip_punctuation=False))
+
+
 class NormalizedTexts(list[str]):
     """A read-only list of texts that carries their :func:`normalize` forms (``normalized``).
 

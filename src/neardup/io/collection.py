@@ -19,7 +19,7 @@ import pandas as pd
 
 from neardup.errors import InputError
 from neardup.io._messages import missing_column_error, quoted_list
-from neardup.text import normalize
+from neardup.text import is_blank
 
 _EXAMPLES = 3  # offending values / rows named in a message before "..."
 _SCALAR_TEXT = (numbers.Number, _dt.date, _dt.time, _dt.timedelta, np.datetime64, np.timedelta64)
@@ -236,9 +236,7 @@ def load_collection(
         texts = parts[0]
     else:
         texts = [" ".join(p for p in row if p.strip()) for row in zip(*parts)]
-    # empty as dedup counts it: nothing visible (a zero-width space alone is empty too)
-    empty_rows = [i for i, t in enumerate(texts) if not t.strip()
-                  or (not t.isascii() and not normalize(t, strip_punctuation=False))]
+    empty_rows = [i for i, t in enumerate(texts) if is_blank(t)]  # as dedup counts them
     ids = [str(i) for i in range(len(df))] if id_column is None else _ids(df, id_column, source)
     return Collection(
         ids=ids,
