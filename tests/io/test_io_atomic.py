@@ -145,3 +145,13 @@ def test_output_dir_refuses_a_file(tmp_path):
     with pytest.raises(InputError, match="it is a file"):
         with atomic_output_dir(tmp_path / "out"):
             pass
+
+
+def test_a_replaced_folder_is_readable_whatever_its_files_were_written_with(tmp_path):
+    from neardup.io.atomic import atomic_replace_dir
+
+    with atomic_replace_dir(tmp_path / "model") as stage:
+        (stage / "model.safetensors").write_bytes(b"x")
+        os.chmod(stage / "model.safetensors", 0o600)  # as safetensors writes it
+    mode = stat.S_IMODE(os.stat(tmp_path / "model" / "model.safetensors").st_mode)
+    assert mode == 0o644

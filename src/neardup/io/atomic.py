@@ -165,6 +165,17 @@ def atomic_output_dir(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def make_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644 under ``folder`` (itself included): safetensors writes
+    0600 whatever the umask, and a model folder is meant to be shared."""
+    os.chmod(folder, 0o755)
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+
+
 @contextlib.contextmanager
 def atomic_replace_dir(directory: str | os.PathLike[str]) -> Iterator[Path]:
     """Write a whole folder in a staging folder; on success it *replaces* ``directory``.
@@ -178,6 +189,7 @@ def atomic_replace_dir(directory: str | os.PathLike[str]) -> Iterator[Path]:
     previous = _temp_sibling(final, "previous")
     try:
         yield staging
+        make_readable(staging)  # the folders replaced this way are models
         for file in staging.rglob("*"):
             if file.is_file():
                 _fsync_file(file)

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from neardup.io.atomic import make_readable
+
 CACHE_ENV = "NEARDUP_CACHE"
 
 
@@ -17,16 +19,6 @@ def cache_root() -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path.home() / ".cache" / "neardup"
-
-
-def make_readable(folder: Path) -> None:
-    """Folders 0755 and files 0644 under ``folder`` (itself included)."""
-    os.chmod(folder, 0o755)
-    for root, dirs, files in os.walk(folder):
-        for d in dirs:
-            os.chmod(os.path.join(root, d), 0o755)
-        for f in files:
-            os.chmod(os.path.join(root, f), 0o644)
 
 
 def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Path:
