@@ -154,37 +154,17 @@ def test_progress_in_a_log_file_is_a_line_per_dev_evaluation(
 
 
 def test_bf16_training_runs_in_bfloat16_and_saves_float32(
-    base: Path, pairs_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    base: Path, pairs_csv: Path, tmp_path: Path, linear_dtypes: list, saved_weight_dtypes
 ) -> None:
     import torch
 
-    seen: list[torch.dtype] = []
-    real_linear = torch.nn.functional.linear
-
-    def linear(*args, **kwargs):  # records the dtype the training forward really computes in
-        out = real_linear(*args, **kwargs)
-        if torch.is_grad_enabled():
-            seen.append(out.dtype)
-        return out
-
-    monkeypatch.setattr(torch.nn.functional, "linear", linear)
     opts = CrossEncoderOptions(**{**FAST, "epochs": 0.2}, bf16=True)
     result = train_cross_encoder(pairs_csv, tmp_path / "b", base_model=base, options=opts,
                                  baseline=False)
-    assert torch.bfloat16 in seen
-    monkeypatch.undo()
-    reranker = load_reranker(result.output)
-    scores = reranker.score(["red shoes"], ["red bag"])
+    assert torch.bfloat16 in linear_dtypes
+    assert saved_weight_dtypes(result.output) == {np.dtype(np.float32)}
+    scores = load_reranker(result.output).score(["red shoes"], ["red bag"])
     assert np.isfinite(scores).all()
-    from safetensors import safe_open
-
-    with safe_open(str(result.output / "model.safetensors"), "pt") as f:
-        assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.float32}
-
-
-# --------------------------------------------------------------------------------------------
-# Data preparation (no training)
-# --------------------------------------------------------------------------------------------
 
 
 def test_split_keeps_each_distinct_pair_on_one_side_and_is_seeded() -> None:
@@ -364,8 +344,25 @@ def test_foreign_output_folder_is_refused_and_max_length_capped(
         train_cross_encoder(pairs_csv, mine, base_model=base, options=CrossEncoderOptions(**FAST))
     assert (mine / "config.json").read_text() == "{}"
     assert not no_training  # refused before any training step
-    # a max length beyond the model's position embeddings is cut to them, not a crash
+    # a max length beyond the model's position embeddings is not refused up front (it is cut
+    # to them inside training: test_check_max_length_caps_at_the_position_embeddings)
     with pytest.raises(RuntimeError, match="training started"):
         train_cross_encoder(pairs_csv, tmp_path / "m", base_model=base,
                             options=CrossEncoderOptions(**{**FAST, "max_length": 100000}))
     assert no_training[0]["y"] is not None
+
+
+def test_check_max_length_caps_at_the_position_embeddings() -> None:
+    from types import SimpleNamespace as NS
+
+    from neardup.train.base_model import check_max_length
+
+    bert = NS(config=NS(max_position_embeddings=512, model_type="bert"))
+    xlmr = NS(config=NS(max_position_embeddings=514, model_type="xlm-roberta"))
+    soft = NS(model_max_length=128)  # sentence-transformers' max_seq_length: a soft default
+    assert check_max_length(100000, bert, soft) == 512
+    assert check_max_length(100000, xlmr, soft) == 512  # two positions reserved
+    assert check_max_length(64, bert, soft) == 64
+    # no position embeddings recorded: the tokenizer's limit, unless it is a placeholder
+    assert check_max_length(100000, NS(config=NS()), soft) == 128
+    assert check_max_length(100000, NS(), NS(model_max_length=int(1e30))) == 100000

@@ -573,8 +573,8 @@ def _mine_hard_negatives(dataset: Any, model: Any, k: int, batch_size: int, seed
 
 @contextlib.contextmanager
 def _work_dir(output: Path) -> Iterator[Path]:
-    """A scratch folder next to ``output`` (same filesystem, so the final move is a rename),
-    removed whatever happens."""
+    """A scratch folder for checkpoints next to ``output`` (same filesystem as the staged
+    model), removed whatever happens."""
     output.parent.mkdir(parents=True, exist_ok=True)
     work = output.parent / f".{output.name}.training-{secrets.token_hex(4)}"
     work.mkdir()

@@ -326,10 +326,11 @@ def held_out_split(y: np.ndarray, dev_fraction: float, seed: int, cv: int,
         train_g, dev_g = train_test_split(
             idx, test_size=float(dev_fraction), stratify=y[first_row], random_state=seed
         )
-        in_dev = np.isin(g, dev_g)
-        train_idx, dev_idx = np.flatnonzero(~in_dev), np.flatnonzero(in_dev)
-        if groups is None:  # the order train_test_split gave, as before
+        if groups is None:  # one row per group: the order train_test_split gave
             train_idx, dev_idx = train_g, dev_g
+        else:
+            in_dev = np.isin(g, dev_g)
+            train_idx, dev_idx = np.flatnonzero(~in_dev), np.flatnonzero(in_dev)
     except ValueError as exc:
         raise InputError(
             f"{prefix}cannot hold out {dev_fraction:g} of {y.size} pairs ({counts[1]} labelled "
