@@ -52,7 +52,7 @@ def soup(folders: list[Path], out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=T.DEFAULT_DATA)
-    parser.add_argument("--work", type=Path, default=T.REPO / ".neardup-cache/bench/training")
+    parser.add_argument("--work", type=Path, default=T.DEFAULT_WORK)
     args = parser.parse_args(argv)
     if not (args.data / "paraphraser-ru").is_dir():
         print(f"skipped: {args.data / 'paraphraser-ru'} not found (see ../shared/data)")

@@ -31,7 +31,7 @@ from neardup.dedup import Deduplicator
 from neardup.evaluate.metrics import cluster_metrics
 from neardup.evaluate.run import sweep_group_thresholds
 from neardup.scoring import DefaultPairScorer, cosine_range_for
-from neardup.train.data import group_disjoint_split, load_training_data, split_training_data
+from neardup.train.data import load_training_data, split_training_data
 
 #: name -> options of the bi-encoder trainer (the script's own shopee-bi is the first row)
 SETTINGS: dict[str, dict] = {
@@ -69,7 +69,7 @@ def measure(model: str, dev_texts: list[str], dev_truth: np.ndarray, texts: list
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=T.DEFAULT_DATA)
-    parser.add_argument("--work", type=Path, default=T.REPO / ".neardup-cache/bench/training")
+    parser.add_argument("--work", type=Path, default=T.DEFAULT_WORK)
     parser.add_argument("--only", default=",".join(SETTINGS))
     args = parser.parse_args(argv)
     source = args.data / "shopee-title-groups" / "dev.csv"
@@ -77,13 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {source} not found (see ../shared/data)")
         return 0
     ctx = T.Context(data=args.data, work=args.work, retrain=False, threads=2)
-    df = pd.read_csv(source, dtype=str)
-    split = group_disjoint_split(pd.factorize(df["label_group"])[0], 0.3, T.SEED)
-    train, test = df.iloc[split.train], df.iloc[split.dev]
-    train_file = T.write_csv(ctx.folder("shopee") / "train.csv",
-                             {"text": train["title"].tolist(),
-                              "label": train["label_group"].tolist()})
-    texts, truth = test["title"].tolist(), pd.factorize(test["label_group"])[0]
+    sp = T.shopee_split(ctx)
+    train_file, texts, truth = sp.train_file, sp.texts, sp.truth
     # the trainer's own dev split of the 70 % (same rule and seed as train_bi_encoder)
     data = load_training_data(train_file)
     dev = data.subset(split_training_data(data, 0.2, T.SEED).dev)

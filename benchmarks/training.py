@@ -386,23 +386,42 @@ def exp_paws(ctx: Context) -> None:
                         {"ap": average_precision(test.labels, scores)}, secs))
 
 
-def exp_shopee(ctx: Context) -> None:
-    work = ctx.folder("shopee")
+@dataclass
+class ShopeeSplit:
+    """Shopee dev split by group, 70 / 30 (no group on both sides), shared by the Shopee
+    experiments and ``shopee_settings.py``."""
+
+    train: pd.DataFrame
+    train_file: Path  # the 70 % as text,label
+    texts: list[str]  # the 30 %
+    truth: np.ndarray
+
+
+def shopee_split(ctx: Context) -> ShopeeSplit:
     df = pd.read_csv(ctx.data / "shopee-title-groups" / "dev.csv", dtype=str)
-    labels = pd.factorize(df["label_group"])[0]
-    split = group_disjoint_split(labels, 0.3, SEED)
-    train = df.iloc[split.train]
-    test = df.iloc[split.dev]
-    train_file = write_csv(work / "train.csv", {"text": train["title"].tolist(),
-                                                "label": train["label_group"].tolist()})
-    truth = pd.factorize(test["label_group"])[0]
-    texts = test["title"].tolist()
+    split = group_disjoint_split(pd.factorize(df["label_group"])[0], 0.3, SEED)
+    train, test = df.iloc[split.train], df.iloc[split.dev]
+    train_file = write_csv(ctx.folder("shopee") / "train.csv",
+                           {"text": train["title"].tolist(),
+                            "label": train["label_group"].tolist()})
+    return ShopeeSplit(train, train_file, test["title"].tolist(),
+                       pd.factorize(test["label_group"])[0])
+
+
+def pipeline_metrics(dd: Deduplicator, texts: list[str], truth: np.ndarray) -> dict[str, float]:
+    """Row-F1, pair F1 and the threshold of deduplicating ``texts`` with ``dd``."""
+    result = dd.deduplicate(texts)
+    m = cluster_metrics(truth, result.labels)
+    return {"row_f1": m.row_f1, "pair_f1": m.pair_f1, "threshold": float(result.threshold.value)}
+
+
+def exp_shopee(ctx: Context) -> None:
+    sp = shopee_split(ctx)
+    work, train, train_file, texts, truth = (ctx.folder("shopee"), sp.train, sp.train_file,
+                                             sp.texts, sp.truth)
 
     def pipeline(model: str | Path) -> dict[str, float]:
-        result = Deduplicator(model=str(model)).deduplicate(texts)
-        m = cluster_metrics(truth, result.labels)
-        return {"row_f1": m.row_f1, "pair_f1": m.pair_f1,
-                "threshold": float(result.threshold.value)}
+        return pipeline_metrics(Deduplicator(model=str(model)), texts, truth)
 
     ctx.rows.append(Row("shopee group-disjoint 30%", f"default pipeline, {BASE}",
                         pipeline(BASE)))
@@ -421,10 +440,8 @@ def exp_shopee(ctx: Context) -> None:
         scorer = train_scorer(ctx, f"shopee-scorer-{name.split()[0]}", pairs_file, model)
 
         def scored(model=model, scorer=scorer) -> dict[str, float]:
-            result = Deduplicator(model=str(model), scorer=str(scorer)).deduplicate(texts)
-            m = cluster_metrics(truth, result.labels)
-            return {"row_f1": m.row_f1, "pair_f1": m.pair_f1,
-                    "threshold": float(result.threshold.value)}
+            return pipeline_metrics(Deduplicator(model=str(model), scorer=str(scorer)),
+                                    texts, truth)
 
         ctx.rows.append(Row("shopee group-disjoint 30%",
                             f"learned pair scorer ({name}), threshold from its held-out pairs",
@@ -437,15 +454,8 @@ def exp_shopee_rerank(ctx: Context) -> None:
     re-rank (each text's top 5 and every pair above the floor) plus every same-group pair."""
     from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K, select_for_rerank
 
-    work = ctx.folder("shopee")
-    df = pd.read_csv(ctx.data / "shopee-title-groups" / "dev.csv", dtype=str)
-    labels = pd.factorize(df["label_group"])[0]
-    split = group_disjoint_split(labels, 0.3, SEED)
-    train, test = df.iloc[split.train], df.iloc[split.dev]
-    train_file = work / "train.csv"
-    if not train_file.exists():
-        write_csv(train_file, {"text": train["title"].tolist(),
-                               "label": train["label_group"].tolist()})
+    sp = shopee_split(ctx)
+    work, train, train_file = ctx.folder("shopee"), sp.train, sp.train_file
     bi, _ = train_bi(ctx, "shopee-bi", train_file, epochs=3, batch_size=32,
                      freeze_embeddings=True)
     graph = Deduplicator(model=str(bi)).candidate_graph(train["title"].tolist())
@@ -467,15 +477,11 @@ def exp_shopee_rerank(ctx: Context) -> None:
     print(f"  re-ranker training pairs: {len(ordered)} ({n_pos} same-group)", flush=True)
     cross, secs = train_cross(ctx, "shopee-cross-bf16", pairs_file, base=bi, epochs=2,
                               freeze_embeddings=True, bf16=True, max_length=96)
-    texts = test["title"].tolist()
-    truth = pd.factorize(test["label_group"])[0]
-    result = Deduplicator(model=str(bi), rerank=str(cross)).deduplicate(texts)
-    m = cluster_metrics(truth, result.labels)
     ctx.rows.append(Row("shopee group-disjoint 30%",
                         "trained bi-encoder + trained cross-encoder re-ranking (threshold "
                         "calibrated on its dev pairs)",
-                        {"row_f1": m.row_f1, "pair_f1": m.pair_f1,
-                         "threshold": float(result.threshold.value)}, secs))
+                        pipeline_metrics(Deduplicator(model=str(bi), rerank=str(cross)),
+                                         sp.texts, sp.truth), secs))
 
 
 def candidate_pairs_file(model: str | Path, texts: list[str], groups: np.ndarray,
