@@ -174,24 +174,21 @@ def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
         auto = None
     auto_value = auto.value if auto is not None else float("nan")
     sweep = sweep_group_thresholds(dd, graph, data.labels, n_thresholds, auto_value)
-    best: tuple[float, float, Any] | None = None
-    if sweep:
-        chosen = middle_of_best(sweep, "pair_f1")
-        best = (chosen["threshold"], chosen["pair_f1"], chosen)
+    best = middle_of_best(sweep, "pair_f1") if sweep else None
     metrics: dict[str, float] = {}
     if auto is not None:
         m_auto = cluster_metrics(data.labels, dd.cluster_graph(graph, auto_value))
         metrics.update({f"{k}@auto": float(v) for k, v in _as_dict(m_auto).items()})
         metrics["threshold@auto"] = auto_value
     if best is not None:
-        metrics.update({f"{k}@best": v for k, v in best[2].items() if k != "threshold"})
-        metrics["threshold@best"] = best[0]
+        metrics.update({f"{k}@best": v for k, v in best.items() if k != "threshold"})
+        metrics["threshold@best"] = best["threshold"]
     else:
         singletons = np.arange(len(data.texts))
         metrics.update({k: float(v) for k, v in _as_dict(cluster_metrics(data.labels, singletons)).items()})
     return EvaluationReport(
         "groups", len(data), metrics, "row_f1@auto" if auto is not None else "row_f1",
-        best_threshold=best[0] if best else None, sweep=sweep,
+        best_threshold=best["threshold"] if best else None, sweep=sweep,
     )
 
 

@@ -130,10 +130,13 @@ def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
         if col not in items.columns or col in RESERVED_COLUMNS:
             continue
         have, new = items[col].dtype, out[col].dtype
-        if have.kind not in "iufb" or new.kind in "iufb" or out[col].isna().all():
-            if have.kind in "iufb" and out[col].isna().all():
-                out[col] = out[col].astype("float64" if have.kind == "f" else
-                                           "boolean" if have.kind == "b" else "Int64")
+        if have.kind not in "iufb":
+            continue
+        if out[col].isna().all():
+            out[col] = out[col].astype("float64" if have.kind == "f" else
+                                       "boolean" if have.kind == "b" else "Int64")
+            continue
+        if new.kind in "iufb":
             continue
         values = out[col].astype("string").str.strip()
         try:
