@@ -213,3 +213,61 @@ def test_load_with_other_prompts_is_refused(corpus, encoder, make_encoder, tmp_p
     with pytest.raises(InputError, match="prompts"):
         Index.load(tmp_path / "idx", encoder=other)
     assert len(Index.load(tmp_path / "idx", encoder=make_encoder())) == len(corpus)
+
+
+def _meta(index: Index, item_id: str) -> dict:
+    """The metadata search returns for an item."""
+    hits = [h for h in index.search("tea", k=len(index))[0] if h.id == item_id]
+    return hits[0].metadata
+
+
+def test_a_column_first_seen_in_an_add_keeps_its_integers(encoder, make_encoder, tmp_path):
+    index = Index.build(["red apple pie", "blue sky"], ["a", "b"], encoder)
+    index.add(["green tea"], ["c"], metadata=pd.DataFrame({"year": [2021]}))
+    assert _meta(index, "c") == {"year": 2021}
+    index.save(tmp_path / "idx")
+    back = Index.load(tmp_path / "idx", encoder=make_encoder())
+    year = _meta(back, "c")["year"]
+    assert year == 2021 and isinstance(year, int)
+    assert _meta(back, "a") == {"year": None}
+
+
+def test_booleans_and_numbers_do_not_mix_into_text(encoder, make_encoder, tmp_path):
+    index = Index.build(["red apple pie", "blue sky"], ["a", "b"], encoder,
+                        metadata=pd.DataFrame({"ok": [True, False], "n": [1, 2]}))
+    index.add(["green tea"], ["c"], metadata=pd.DataFrame({"ok": [1]}))  # 1/0 mean True/False
+    with pytest.raises(InputError, match=r"'ok' holds boolean values .* have 5;"):
+        index.add(["hot coffee"], ["d"], metadata=pd.DataFrame({"ok": [5]}))
+    with pytest.raises(InputError, match=r"'n' holds Int64 values .* have True;"):
+        index.add(["hot coffee"], ["d"], metadata=pd.DataFrame({"n": [True]}))
+    index.save(tmp_path / "idx")
+    back = Index.load(tmp_path / "idx", encoder=make_encoder())
+    assert _meta(back, "a") == {"ok": True, "n": 1}
+    assert _meta(back, "c") == {"ok": True, "n": None}
+    assert _meta(back, "c")["ok"] is True
+
+
+def test_numbers_added_to_a_text_column_stay_text(encoder, make_encoder, tmp_path):
+    index = Index.build(["red apple pie", "blue sky"], ["a", "b"], encoder,
+                        metadata=pd.DataFrame({"sku": ["A1", "B2"]}))
+    index.add(["green tea"], ["c"], metadata=pd.DataFrame({"sku": [3]}))
+    assert _meta(index, "c") == {"sku": "3"}  # the same before and after a save
+    index.save(tmp_path / "idx")
+    assert _meta(Index.load(tmp_path / "idx", encoder=make_encoder()), "c") == {"sku": "3"}
+
+
+@pytest.mark.parametrize("key, value", [("count", None), ("dim", "384"), ("count", -1)])
+def test_a_damaged_manifest_count_is_named(corpus, encoder, make_encoder, tmp_path, key, value):
+    _build(corpus, encoder).save(tmp_path / "idx")
+    path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest[key] = value
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=rf"{key}={value!r}.*Rebuild"):
+        Index.load(tmp_path / "idx", encoder=make_encoder())
+
+
+def test_integer_ids_are_members_as_they_are_removable(corpus, encoder):
+    index = Index.build(["red apple pie", "blue sky"], ["1", "2"], encoder)
+    assert 1 in index and "1" in index and 3 not in index and True not in index
+    assert index.remove([1]) == 1 and 1 not in index

@@ -131,12 +131,17 @@ def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
             continue
         have, new = items[col].dtype, out[col].dtype
         if have.kind not in "iufb":
+            if new.kind in "iufb" and _all_strings(items[col]):
+                # a text column stays text: 3 would be 3 until the index is saved, then "3"
+                out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
             continue
         if out[col].isna().all():
             out[col] = out[col].astype("float64" if have.kind == "f" else
                                        "boolean" if have.kind == "b" else "Int64")
             continue
         if new.kind in "iufb":
+            if (have.kind == "b") != (new.kind == "b"):
+                out[col] = _bool_number_mix(col, have, out[col])
             continue
         values = out[col].astype("string").str.strip()
         try:
@@ -161,6 +166,28 @@ def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
                 f"have {sample!r}; give values of the same type, or a new column name."
             ) from None
     return out
+
+
+def _all_strings(column: pd.Series) -> bool:
+    present = column.dropna()
+    return len(present) > 0 and all(isinstance(v, str) for v in present.tolist())
+
+
+def _bool_number_mix(col: str, have: np.dtype, values: pd.Series) -> pd.Series:
+    """Numbers for a boolean column (1/0 only) or booleans for a numeric one: refused unless
+    the meaning is plain, since pandas would silently make the column objects (then text)."""
+    if have.kind == "b":
+        present = values.dropna()
+        if present.isin([0, 1]).all():
+            return values.map(lambda v: v if pd.isna(v) else bool(v)).astype("boolean")
+        sample = present[~present.isin([0, 1])].iloc[0]
+    else:
+        sample = values.dropna().iloc[0]
+    sample = sample.item() if isinstance(sample, np.generic) else sample
+    raise InputError(
+        f"Metadata column {col!r} holds {have} values in the index, but the rows to add "
+        f"have {sample!r}; give values of the same type, or a new column name."
+    )
 
 
 def _is_number_like(value: Any, kind: str) -> bool:
@@ -354,6 +381,9 @@ class Index:
         return len(self._items)
 
     def __contains__(self, item_id: object) -> bool:
+        # integer ids are stored as strings, as add/remove/get take them (see _as_ids)
+        if isinstance(item_id, (int, np.integer)) and not isinstance(item_id, (bool, np.bool_)):
+            item_id = str(int(item_id))
         return isinstance(item_id, str) and item_id in self._id_set
 
     def __repr__(self) -> str:
@@ -415,8 +445,9 @@ class Index:
             ]
             self._items = new_items.reindex(columns=columns)
         else:
-            old = _nullable(self._items)  # new rows lacking a column must not turn 3 into 3.0
-            self._items = pd.concat([old, new_items], ignore_index=True, sort=False)
+            # rows lacking a column (old or new ones) must not turn 3 into 3.0
+            self._items = pd.concat([_nullable(self._items), _nullable(new_items)],
+                                    ignore_index=True, sort=False)
         self._items[_FID] = self._items[_FID].astype(np.int64)
         self._touch()
 
@@ -790,6 +821,16 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     for key in ("model", "dim", "index_type", "count"):
         if key not in manifest:
             raise InputError(f"{str(path)!r} lacks {key!r}. Rebuild the index.")
+    for key in ("dim", "count"):
+        value = manifest[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InputError(
+                f"{str(path)!r} has {key}={value!r}, not a count (the manifest was edited or "
+                "damaged). Rebuild the index."
+            )
+    if not isinstance(manifest["model"], str) or not isinstance(manifest["index_type"], str):
+        raise InputError(f"{str(path)!r} names its model or index type with a non-string "
+                         f"({manifest['model']!r}, {manifest['index_type']!r}). Rebuild the index.")
     for name, info in dict(manifest.get("files") or {}).items():
         file = folder / name
         if not file.is_file():
