@@ -322,3 +322,47 @@ def test_a_group_larger_than_k_is_flagged_in_the_summary(tmp_path: Path, capsys)
     assert "larger groups may be split; rerun with a larger --k" in words
     assert "UserWarning" not in printed.err  # said once, in the summary
     assert json.loads((out / "summary.json").read_text())["rows_at_k"] > 0
+
+
+def _leaks(out: Path) -> list[list[str]]:
+    return pd.read_csv(out / "leaks.csv", dtype=str)[["test_id", "train_id"]].values.tolist()
+
+
+def test_against_shares_format_and_sep_only_with_a_file_of_inputs_kind(tmp_path: Path) -> None:
+    # --format tsv for a tab-separated test.csv means the same for train.csv
+    test, train = tmp_path / "test.csv", tmp_path / "train.csv"
+    test.write_text("id\ttext\nt1\tthe quick brown fox jumps\nt2\tcompletely unrelated words\n")
+    train.write_text("id\ttext\nr1\tthe quick brown fox jumps!\n")
+    out = tmp_path / "o"
+    assert run("dedup", test, "--against", train, "--format", "tsv", "--text", "text", "--id",
+               "id", "--model", "none", "--threshold", "0.5", "-o", out, "--quiet") == 0
+    assert _leaks(out) == [["t1", "r1"]]
+    # --sep ';' of a semicolon test.csv is not forced onto a .tsv train file
+    semi, tsv = tmp_path / "semi.csv", tmp_path / "train.tsv"
+    semi.write_text("id;text\nt1;the quick brown fox jumps\nt2;completely unrelated words\n")
+    tsv.write_text("id\ttext\nr1\tthe quick brown fox jumps!\n")
+    assert run("dedup", semi, "--against", tsv, "--sep", ";", "--text", "text", "--id", "id",
+               "--model", "none", "--threshold", "0.5", "-o", out, "--quiet") == 0
+    assert _leaks(out) == [["t1", "r1"]]
+
+
+def test_against_file_without_inputs_id_column(tmp_path: Path, capsys) -> None:
+    test, train = tmp_path / "test.csv", tmp_path / "train.csv"
+    test.write_text("id,text\nt1,the quick brown fox jumps\nt2,completely unrelated words\n")
+    train.write_text("text\nsomething else entirely\nthe quick brown fox jumps!\n")
+    out = tmp_path / "o"
+    args = ["dedup", test, "--against", train, "--text", "text", "--id", "id", "--model",
+            "none", "--threshold", "0.5", "-o", out, "--quiet"]
+    assert run(*args) == 2
+    assert "--against-id ''" in capsys.readouterr().err
+    assert not out.exists()
+    assert run(*args, "--against-id", "") == 0
+    assert _leaks(out) == [["t1", "1"]]  # the train file's row number
+
+
+def test_a_separator_longer_than_one_character_is_refused(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "ms.csv"
+    src.write_text("id||text\n1||a b\n2||c d\n")
+    assert run("dedup", src, "--text", "text", "--sep", "||", "--model", "none",
+               "-o", tmp_path / "o") == 2
+    assert "must be one character" in capsys.readouterr().err

@@ -272,3 +272,34 @@ def test_csv_quoted_tsv_is_still_read_with_quoting(tmp_path):
     back = read_table(src)
     assert back["text"].tolist() == frame["text"].tolist()
     assert back.attrs == {}
+
+
+def test_parquet_rows_are_written_back_with_their_arrow_types(tmp_path):
+    import datetime
+    import decimal
+
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": ["a", "b", "c"],
+        "big": pa.array([9007199254740993, None, 3], pa.int64()),  # not exact as a float64
+        "small": pa.array([1, None, 2], pa.uint8()),
+        "st": pa.array([{"a": 1}, None, {"a": None}], pa.struct([("a", pa.int8())])),
+        "m": pa.array([[("color", 1)], [("size", 2)], None], pa.map_(pa.string(), pa.int64())),
+        "dec": pa.array([decimal.Decimal("1.50"), None, decimal.Decimal("123.45")],
+                        pa.decimal128(5, 2)),
+        "day": pa.array([datetime.date(2020, 1, 1), None, datetime.date(2021, 2, 3)]),
+        "cat": pa.array(["u", "v", "u"]).dictionary_encode(),
+    })
+    pq.write_table(table, tmp_path / "in.parquet")
+    frame = read_table(tmp_path / "in.parquet")
+    assert frame["big"].tolist()[0] == 9007199254740993
+    assert str(frame["big"].astype("string")[2]) == "3"  # a text column reads "3", not "3.0"
+    write_table(frame.iloc[[0, 2]], tmp_path / "out.parquet")
+    back = pq.read_table(tmp_path / "out.parquet")
+    assert back.schema.equals(table.schema)
+    assert back.to_pylist() == table.take([0, 2]).to_pylist()
+    # batched reading gives the same types
+    batches = list(iter_batches(tmp_path / "in.parquet", batch_size=2))
+    assert batches[0]["big"].tolist()[0] == 9007199254740993

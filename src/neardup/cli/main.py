@@ -106,15 +106,38 @@ def _load(path: Path, text: list[str], id_col: str | None, fmt: str | None, enco
     return load_collection(frame, list(text), id_col, source=str(path))
 
 
-def _format_of(path: Path, fmt: str | None) -> str | None:
-    """The --against file's own format from its extension; --format only where the extension
-    says nothing (a test.txt / train.txt pair), so a CSV and a Parquet file can be compared."""
+def _format_of(path: Path, fmt: str | None, input_path: Path) -> str | None:
+    """The --against file's format: its own extension's, so a CSV and a Parquet file can be
+    compared; --format where the extension says nothing (a test.txt / train.txt pair) or is
+    INPUT's own (--format tsv for a tab-separated test.csv means the same for train.csv)."""
     from neardup.io import detect_format
 
     try:
-        return detect_format(path, None)
+        own = detect_format(path, None)
     except InputError:
         return fmt
+    try:
+        same = detect_format(input_path, None) == own
+    except InputError:
+        same = False
+    return fmt if fmt is not None and same else own
+
+
+def _against_table(path: Path, fmt: str | None, encoding: str | None, sep: str | None,
+                   input_fmt: str, id_col: str | None, id_given: bool):
+    """Read the --against file. --sep belongs to INPUT's format: a TSV train file beside a
+    ';'-separated test.csv keeps its tabs."""
+    from neardup.io import detect_format, read_table
+
+    own = detect_format(path, fmt)
+    frame = read_table(path, fmt, encoding=encoding, sep=sep if own == input_fmt else None)
+    if id_col is not None and not id_given and id_col not in frame.columns:
+        raise InputError(
+            f"{path}: no column {id_col!r} (the --id of INPUT, which --against-id defaults "
+            f"to). Name its id column with --against-id COLUMN, or number its rows with "
+            "--against-id ''."
+        )
+    return frame
 
 
 def _timings_line(timings: dict[str, float]) -> str:
@@ -179,7 +202,7 @@ def dedup(
     against_id: Annotated[
         Optional[str],
         typer.Option("--against-id", help="Id column of the --against file (default: --id, "
-                     "or the row number)."),
+                     "or the row number; '' numbers its rows)."),
     ] = None,
     link_across: Annotated[
         Optional[str],
@@ -260,9 +283,13 @@ def dedup(
             # leak detection links each test row to its best train match: nothing is clustered
             raise InputError(f"{unused[0]} shapes groups, and --against forms none (each test "
                              "row is matched to train rows): drop it.")
-        train = _load(against, list(against_text or text),
-                      against_id if against_id is not None else id,
-                      _format_of(against, fmt), encoding, sep)
+        from neardup.io import load_collection
+
+        train_id = against_id if against_id is not None else id
+        train_frame = _against_table(against, _format_of(against, fmt, input), encoding, sep,
+                                     in_format, train_id, against_id is not None)
+        train = load_collection(train_frame, list(against_text or text), train_id or None,
+                                source=str(against))
         with _noted_in_summary():
             leaks = dd.find_leaks(
                 collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids

@@ -195,6 +195,13 @@ def delimiter(fmt: Format, sep: str | None) -> str:
         raise InputError("The separator given with --sep is empty. Pass e.g. --sep ';'.")
     if chosen == "\\t":  # a literal backslash-t typed on the command line
         chosen = "\t"
+    if len(chosen) != 1:
+        # pandas would switch to its regex engine for a longer one, and Python's csv module
+        # (used to check rows and to write the output) takes one character only
+        raise InputError(
+            f"The separator given with --sep is {chosen!r}: it must be one character "
+            "(e.g. --sep ';' or --sep '\\t'). Convert the file first for a longer separator."
+        )
     return chosen
 
 
@@ -480,16 +487,43 @@ def _parquet_columns(path: Path) -> list[str]:
     return [str(n) for n in pq.read_schema(path).names]
 
 
+#: ``frame.attrs`` key: the Arrow schema a Parquet file was read with, so that writing the
+#: rows back keeps each column's type (pandas alone turns a map into tuples, which Arrow
+#: then cannot write, and a decimal's precision into the smallest that fits).
+ARROW_SCHEMA = "neardup_arrow_schema"
+
+
+def _nullable_integers(arrow_type: Any) -> Any:
+    """pandas' nullable integer dtype for an Arrow integer type: an int64 column with a
+    missing value must not become float64 (9007199254740993 would read as ...992.0)."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return pd.api.types.pandas_dtype(str(arrow_type).capitalize().replace("Uint", "UInt"))
+    return None
+
+
+def _arrow_to_pandas(table: Any) -> pd.DataFrame:
+    frame = table.to_pandas(types_mapper=_nullable_integers)
+    frame.attrs[ARROW_SCHEMA] = table.schema
+    return frame
+
+
 def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     if columns is not None:
         _check_columns(path, columns, _parquet_columns(path))
-    frame = pd.read_parquet(path, columns=list(columns) if columns is not None else None)
-    return _flatten_index(frame)
+    table = pq.read_table(path, columns=list(columns) if columns is not None else None)
+    frame = _flatten_index(_arrow_to_pandas(table))
+    frame.attrs[ARROW_SCHEMA] = table.schema  # reset_index may have dropped attrs
+    return frame
 
 
 def _iter_parquet(
     path: Path, columns: Sequence[str] | None, batch_size: int
 ) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     start = 0
@@ -497,7 +531,7 @@ def _iter_parquet(
         for batch in pf.iter_batches(
             batch_size=batch_size, columns=list(columns) if columns is not None else None
         ):
-            frame = batch.to_pandas()
+            frame = _arrow_to_pandas(pa.Table.from_batches([batch]))
             frame.index = pd.RangeIndex(start, start + len(frame))
             start += len(frame)
             yield frame

@@ -15,7 +15,7 @@ import pandas as pd
 from neardup.errors import InputError
 from neardup.io.atomic import atomic_path
 from neardup.io.formats import compression_of, detect_format
-from neardup.io.readers import ORIGINAL_COLUMNS, QUOTING, delimiter
+from neardup.io.readers import ARROW_SCHEMA, ORIGINAL_COLUMNS, QUOTING, delimiter
 from neardup.io.values import plain_value
 
 
@@ -42,6 +42,38 @@ def _arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             out[name] = out[name].map(_string_or_missing)
     return out
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Columns read from Parquet are written back with the types they were read with."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = df.attrs.get(ARROW_SCHEMA)
+    if not isinstance(schema, pa.Schema):
+        df.to_parquet(path, index=False)
+        return
+    names = [str(c) for c in df.columns]
+    known = {f.name: f for f in schema}
+    if len(set(names)) != len(names):
+        df.to_parquet(path, index=False)
+        return
+    arrays, fields = [], []
+    for name, col in zip(names, df.columns):
+        field = known.get(name)
+        values = df[col]
+        if field is not None:
+            try:
+                arrays.append(pa.array(values.astype(object).where(values.notna(), None),
+                                       type=field.type, from_pandas=True))
+                fields.append(field)
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                pass  # a column the caller changed: let pandas choose its type
+        arr = pa.Array.from_pandas(values)
+        arrays.append(arr)
+        fields.append(pa.field(name, arr.type))
+    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path)
 
 
 def _write_jsonl(df: pd.DataFrame, path: Path, compression: str | None, encoding: str) -> None:
@@ -112,7 +144,7 @@ def write_table(
                 import pyarrow as pa
 
                 try:
-                    df.to_parquet(tmp, index=False)
+                    _write_parquet(df, tmp)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                     df_safe = _arrow_safe(df)
                     df_safe.to_parquet(tmp, index=False)
