@@ -392,6 +392,9 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
          "even and at least 4 for groups"),
         (_groups(), {"hard_negatives": 2}, InputError, "query,positive"),
         (_groups(), {"epochs": 0}, InputError, "--epochs"),
+        (_groups(), {"epochs": float("inf")}, InputError, "--epochs"),
+        (_groups(), {"learning_rate": float("inf")}, InputError, "--lr"),
+        (_pairs(), {"margin": float("inf")}, InputError, "--margin"),
         (_scored().assign(score=["high"] + [1.0] * 119), {}, InputError,
          r"row 1 .*score 'high' is not a number"),
         (_scored().assign(score=2.0), {}, InputError, "every pair has the score 2"),
@@ -482,3 +485,17 @@ def test_bf16_training_runs_in_bfloat16_and_saves_float32(
     assert saved_weight_dtypes(result.output) == {np.dtype(np.float32)}
     with pytest.raises(InputError, match="--bf16 is for transformer models"):
         BiEncoderOptions(architecture="bilstm", bf16=True).check()
+
+
+def test_a_reranker_folder_is_refused_as_base_model(base_model: Path, tmp_path: Path,
+                                                    no_training) -> None:
+    import shutil
+
+    from neardup.rerank.cross_encoder import MANIFEST
+
+    reranker = tmp_path / "reranker"
+    shutil.copytree(base_model, reranker)
+    (reranker / MANIFEST).write_text("{}")
+    options = _options(base_model, model=str(reranker))
+    with pytest.raises(ModelError, match="is a cross-encoder"):
+        train_bi_encoder(_write(tmp_path, _groups()), tmp_path / "m", options)

@@ -85,8 +85,10 @@ def test_training_lowers_the_loss_raises_dev_ap_and_saves_a_loadable_reranker(
     base: Path, pairs_csv: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "reranker"
-    result = train_cross_encoder(pairs_csv, out, base_model=base,
-                                 options=CrossEncoderOptions(**FAST))
+    # a gentler rate for longer: at FAST's 1e-2 the loss fell this much for 2 of 5 seeds only
+    # (checked over seeds 0-4: this setting lowers it from 0.70 to 0.13-0.23 for all five)
+    options = CrossEncoderOptions(**{**FAST, "learning_rate": 3e-3, "epochs": 12.0})
+    result = train_cross_encoder(pairs_csv, out, base_model=base, options=options)
 
     losses = [p.loss for p in result.losses]
     assert len(losses) == result.steps >= 8
@@ -106,7 +108,7 @@ def test_training_lowers_the_loss_raises_dev_ap_and_saves_a_loadable_reranker(
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["threshold"] == pytest.approx(result.threshold)
     assert manifest["base_model"] == str(base)
-    assert manifest["options"]["learning_rate"] == 1e-2
+    assert manifest["options"]["learning_rate"] == 3e-3
     assert manifest["dev_metrics"]["ap"] == pytest.approx(result.trained.ap)
     assert manifest["baseline_metrics"]["ap"] == pytest.approx(result.baseline.ap)
     assert manifest["training_seconds"] > 0
@@ -182,6 +184,14 @@ def test_split_keeps_each_distinct_pair_on_one_side_and_is_seeded() -> None:
     again, _ = split_pairs(data, dev_fraction=0.25, seed=3)
     other, _ = split_pairs(data, dev_fraction=0.25, seed=4)
     assert again.tolist() == train.tolist() and other.tolist() != train.tolist()
+    # the file sorted the other way round: the same pairs in dev
+    back = frame.iloc[::-1].reset_index(drop=True)
+    reversed_data = PairData(back["text1"].tolist(), back["text2"].tolist(),
+                             back["label"].to_numpy(), "binary")
+    _, dev_back = split_pairs(reversed_data, dev_fraction=0.25, seed=3)
+    pairs_in = lambda d, rows: sorted(  # noqa: E731
+        tuple(sorted((d.texts1[i].lower(), d.texts2[i].lower()))) for i in rows.tolist())
+    assert pairs_in(reversed_data, dev_back) == pairs_in(data, dev)
 
 
 def test_mined_negatives_skip_known_duplicates_and_labelled_pairs() -> None:
@@ -206,9 +216,16 @@ def test_swapped_pairs_and_mined_negatives_reach_the_trainer(
     # the random tiny BERT puts every text at cosine ~1, so the margin rule (rightly) finds no
     # negative; a trigram encoder separates them
     monkeypatch.setattr(ce, "_bi_encoder", lambda name, path, device: TrigramEncoder(dim=256))
-    opts = CrossEncoderOptions(hard_negatives=1, swap_augment=True, dev_fraction=0.25)
+    # on these random-word pairs the margin rule finds a negative for few anchors, and for
+    # some splits none: seed 1's training side has two (counted below with the same function)
+    opts = CrossEncoderOptions(hard_negatives=1, swap_augment=True, dev_fraction=0.25, seed=1)
     with pytest.raises(RuntimeError, match="training started"):
         train_cross_encoder(pairs_csv, tmp_path / "m", base_model=base, options=opts)
+    frame = pd.read_csv(pairs_csv)
+    data = PairData(frame["text1"].tolist(), frame["text2"].tolist(), frame["label"].to_numpy(),
+                    "binary")
+    train_rows, _ = split_pairs(data, dev_fraction=0.25, seed=1)
+    expected = mine_hard_negatives(ce._subset(data, train_rows), TrigramEncoder(dim=256), 1)
     call = no_training[0]
     n_dev = len(call["dev"])
     n_train = 48 - n_dev
@@ -216,7 +233,7 @@ def test_swapped_pairs_and_mined_negatives_reach_the_trainer(
     assert call["a"][:n] == call["b"][n:] and call["b"][:n] == call["a"][n:]
     assert call["y"][:n] == call["y"][n:]
     n_mined = n - n_train
-    assert 0 < n_mined <= 24  # at most one per distinct positive anchor
+    assert 0 < n_mined == len(expected) <= 24  # at most one per distinct positive anchor
     assert call["y"][n_train:n] == [0.0] * n_mined
     assert not (tmp_path / "m").exists()
 

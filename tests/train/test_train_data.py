@@ -221,3 +221,70 @@ def test_split_training_data_by_task() -> None:
     assert split.dev.size == 2 and split.shared_texts == 0
     with pytest.raises(InputError, match="no dev split"):
         split_training_data(PlainTexts(["a", "b"]), 0.2, 0)
+
+
+def test_fallback_split_keeps_one_pair_on_one_side() -> None:
+    # every pair appears twice (once swapped) in a star around "hub": no text-disjoint split
+    rows, labels = [], []
+    for k in range(20):
+        rows += [("hub", f"t{k}"), (f"T{k}", "Hub")]  # case differs: still the same pair
+        labels += [k % 2] * 2
+    split = text_disjoint_split(rows, 0.2, seed=0, labels=np.array(labels))
+    assert "distinct pairs" in split.method
+    keys = lambda idx: {frozenset(t.lower() for t in rows[int(i)]) for i in idx}  # noqa: E731
+    assert not keys(split.train) & keys(split.dev)
+    assert split.dev.size == 8  # 4 of the 20 distinct pairs, each with both of its rows
+
+
+def test_text_disjoint_split_joins_texts_that_differ_in_case_only() -> None:
+    rows = [(f"Apple number {i}", f"Pear {i}") for i in range(10)]
+    rows += [(f"apple number {i}!", f"pear {i}") for i in range(10)]
+    labels = np.array([i % 2 for i in range(10)] * 2)
+    split = text_disjoint_split(rows, 0.3, seed=0, labels=labels)
+    assert "disjoint" in split.method
+    dev_numbers = {rows[int(i)][1].split()[1] for i in split.dev}
+    train_numbers = {rows[int(i)][1].split()[1] for i in split.train}
+    assert not dev_numbers & train_numbers
+
+
+def test_a_small_dev_fraction_still_splits_whole_components() -> None:
+    # each pair twice (swapped): components of two rows, one label each, target one row
+    rows, labels = [], []
+    for k in range(100):
+        rows += [(f"a{k}", f"b{k}"), (f"b{k}", f"a{k}")]
+        labels += [k % 2] * 2
+    split = text_disjoint_split(rows, 0.005, seed=0, labels=np.array(labels))
+    assert "disjoint" in split.method and split.shared_texts == 0
+    assert sorted(np.array(labels)[split.dev].tolist()) == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("shape", ["groups", "pairs"])
+def test_the_split_does_not_depend_on_row_order(shape: str) -> None:
+    if shape == "groups":
+        texts = [f"text {g} {i}" for g in range(10) for i in range(2)]
+        names = [f"g{g}" for g in range(10) for _ in range(2)]
+        order = np.arange(20)[::-1]
+        # label codes as the loader numbers them: by first appearance
+        data = GroupedTexts(texts, pd.factorize(pd.Series(names))[0].astype(np.int64))
+        backwards = GroupedTexts([texts[i] for i in order], pd.factorize(
+            pd.Series([names[i] for i in order]))[0].astype(np.int64))
+        rows_of = lambda d, split: sorted(d.texts[int(i)] for i in split.dev)  # noqa: E731
+    else:
+        t1 = [f"a{k}" for k in range(20)]
+        t2 = [f"b{k}" for k in range(20)]
+        labels = np.array([k % 2 for k in range(20)])
+        order = np.arange(20)[::-1]
+        data = LabelledPairs(t1, t2, labels)
+        backwards = LabelledPairs([t1[i] for i in order], [t2[i] for i in order], labels[order])
+        rows_of = lambda d, split: sorted(d.texts1[int(i)] for i in split.dev)  # noqa: E731
+    assert rows_of(data, split_training_data(data, 0.2, seed=0)) == rows_of(
+        backwards, split_training_data(backwards, 0.2, seed=0))
+
+
+@pytest.mark.parametrize("columns", [["text1", "text1", "label"], ["text", "text"]])
+def test_one_column_for_two_roles_is_refused(tmp_path: Path, columns: list[str]) -> None:
+    frame = pd.DataFrame({"text1": ["a", "b"], "text2": ["c", "d"], "label": [0, 1],
+                          "text": ["x", "y"]})
+    task = "pairs" if len(columns) == 3 else "groups"
+    with pytest.raises(InputError, match="for two roles"):
+        load_training_data(_csv(tmp_path, frame), task=task, columns=columns)

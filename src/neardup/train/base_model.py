@@ -17,7 +17,7 @@ def resolve_base_model(name: str | os.PathLike[str], what: str = "base model") -
     Refuses what cannot be fine-tuned (numpy presets such as USE, ONNX exports, folders that
     are not transformers models) with a :class:`ModelError` saying what to give instead.
     """
-    from neardup.models.loader import resolve_model_path
+    from neardup.models.loader import _is_cross_encoder_folder, resolve_model_path
     from neardup.models.onnx_encoder import is_onnx_folder
     from neardup.models.presets import describe_presets, find_preset
 
@@ -40,6 +40,12 @@ def resolve_base_model(name: str | os.PathLike[str], what: str = "base model") -
             raise ModelError(
                 f"the {what} {text!r} is an ONNX export, which cannot be trained; give the "
                 "sentence-transformers folder it was exported from"
+            )
+        if _is_cross_encoder_folder(path):
+            # it would load as a mean-pooled bi-encoder nobody trained
+            raise ModelError(
+                f"the {what} {text!r} is a cross-encoder (re-ranker), not an embedding model; "
+                "give a preset or a bi-encoder folder (a re-ranker serves `dedup --rerank`)"
             )
         if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
             raise ModelError(

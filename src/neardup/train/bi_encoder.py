@@ -153,15 +153,16 @@ class BiEncoderOptions:
         if self.batch_size < 2:
             raise InputError("--batch-size must be at least 2: the losses compare texts "
                              "within a batch.")
-        if not self.epochs > 0:
+        if not (self.epochs > 0 and math.isfinite(self.epochs)):
             raise InputError(f"--epochs must be positive, got {self.epochs}.")
-        if self.learning_rate is not None and not self.learning_rate > 0:
+        if self.learning_rate is not None and not (self.learning_rate > 0
+                                                   and math.isfinite(self.learning_rate)):
             raise InputError(f"--lr must be positive, got {self.learning_rate}.")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise InputError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}.")
         if not 0.0 <= self.dev_fraction < 1.0:
             raise InputError(f"--dev-fraction must be in [0, 1), got {self.dev_fraction}.")
-        if self.margin is not None and not self.margin > 0:
+        if self.margin is not None and not (self.margin > 0 and math.isfinite(self.margin)):
             raise InputError(f"--margin must be positive, got {self.margin}.")
         if self.hard_negatives < 0:
             raise InputError(f"--hard-negatives must be 0 or more, got {self.hard_negatives}.")

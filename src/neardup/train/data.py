@@ -202,6 +202,12 @@ def _explicit(task: Task, given: list[str], cols: Sequence[str], source: str) ->
             f"--columns for {task} takes {need}{more} in that order; got "
             f"{len(given)} column(s): {', '.join(map(repr, given))}."
         )
+    repeated = sorted({c for c in given if given.count(c) > 1})
+    if repeated:
+        raise InputError(
+            f"--columns names {repeated[0]!r} for two roles of {task} "
+            f"({','.join(roles[: len(given)])}); give each role its own column."
+        )
     missing = [c for c in given if c not in cols]
     if missing:
         raise InputError(
@@ -406,8 +412,8 @@ def _pair_labels(frame: pd.DataFrame, col: str, source: str) -> np.ndarray:
             raise InputError(
                 f"{source}, {_where(i)}, column {col!r}: label {raw!r} is not 0 or 1. Pairs "
                 "need 1 for duplicates and 0 for non-duplicates; for graded scores (such as "
-                "STS 0-5) pass --task scored, or train on positive pairs only with --task "
-                "positives."
+                "STS 0-5) pass --task scored --columns TEXT1,TEXT2,SCORE (your three columns), "
+                "or train on positive pairs only with --task positives --columns TEXT1,TEXT2."
             )
         out[i] = label
     n_pos = int(out.sum())
@@ -485,7 +491,8 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
 def distinct_pairs(
     texts1: Sequence[str], texts2: Sequence[str], labels: np.ndarray, where: str
 ) -> tuple[list[list[int]], np.ndarray]:
-    """Rows grouped by unordered (normalised) pair, and each group's 0/1 label.
+    """Rows grouped by unordered (normalised) pair (groups in the pairs' sorted order), and
+    each group's 0/1 label.
 
     The same pair labelled both 0 and 1 is an error naming both rows: one of them is wrong,
     and training on both teaches nothing.
@@ -494,7 +501,9 @@ def distinct_pairs(
     for i, (a, b) in enumerate(zip(texts1, texts2)):
         groups.setdefault(pair_key(a, b), []).append(i)
     values_all = np.asarray(labels, dtype=np.int64)
-    rows = list(groups.values())
+    # ordered by the pair itself, not by first appearance: a split drawn over these groups
+    # with a seed is then the same however the file is sorted
+    rows = [groups[key] for key in sorted(groups)]
     out = np.empty(len(rows), dtype=np.int64)
     for g, members in enumerate(rows):
         values = values_all[members]
@@ -582,12 +591,21 @@ def _check_fraction(dev_fraction: float) -> None:
 
 
 def _shared(rows_texts: Sequence[Sequence[str]], train: np.ndarray, dev: np.ndarray) -> int:
-    left = {t for i in train for t in rows_texts[int(i)]}
-    return len({t for i in dev for t in rows_texts[int(i)]} & left)
+    from neardup.text import normalize
+
+    left = {normalize(t) for i in train for t in rows_texts[int(i)]}
+    return len({normalize(t) for i in dev for t in rows_texts[int(i)]} & left)
 
 
 def _components(rows_texts: Sequence[Sequence[str]]) -> list[list[int]]:
-    """Rows grouped so that rows sharing any text are in one group (union-find on texts)."""
+    """Rows grouped so that rows sharing any text are in one group (union-find on texts, as
+    :func:`neardup.text.normalize` sees them: "Pear 1" and "pear 1" are one text, as they are
+    one pair for :func:`pair_key`), listed in an order that does not depend on the rows'
+    order (each group by its smallest text), so that a seed gives the same split however
+    the file is sorted."""
+    from neardup.text import normalize
+
+    rows_texts = [[normalize(t) for t in texts] for texts in rows_texts]
     parent = list(range(len(rows_texts)))
 
     def find(i: int) -> int:
@@ -606,21 +624,36 @@ def _components(rows_texts: Sequence[Sequence[str]]) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for row in range(len(rows_texts)):
         groups.setdefault(find(row), []).append(row)
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda rows: min(t for r in rows for t in rows_texts[r]))
 
 
-def _fill(components: list[list[int]], target: int, rng: np.random.Generator) -> np.ndarray:
+def _fill(components: list[list[int]], target: int, rng: np.random.Generator,
+          labels: np.ndarray | None = None) -> np.ndarray:
     """Whole components, in random order, until ``target`` rows; a component that would
     overshoot by more than half the target is skipped so one giant component does not
-    swallow the dev set."""
+    swallow the dev set. With ``labels``, the first component (in that order) holding a
+    label the chosen rows lack is added too, so a small target still gives both labels."""
     chosen: list[int] = []
-    for k in rng.permutation(len(components)):
+    order = rng.permutation(len(components))
+    for k in order:
         comp = components[int(k)]
         if len(chosen) >= target:
             break
         if len(chosen) + len(comp) > target * 1.5 and len(comp) > 1:
             continue
         chosen.extend(comp)
+    if not chosen and len(components) > 1:
+        # every component overshoots a small target: the smallest one still keeps texts apart
+        chosen = list(min((components[int(k)] for k in order), key=len))
+    if labels is not None and chosen:
+        for label in np.unique(labels):
+            if (labels[chosen] == label).any():
+                continue
+            for k in order:
+                comp = components[int(k)]
+                if (labels[comp] == label).any() and len(comp) < len(labels) - len(chosen):
+                    chosen.extend(comp)
+                    break
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
@@ -650,32 +683,69 @@ def text_disjoint_split(
     everything = np.arange(n, dtype=np.int64)
     for attempt in range(10):
         rng = np.random.default_rng([seed, attempt])
-        dev = _fill(components, target, rng)
+        dev = _fill(components, target, rng, labels)
         train = np.setdiff1d(everything, dev)
         if dev.size and train.size and _both_classes(labels, dev) and _both_classes(labels, train):
             return Split(train, dev, "text-disjoint (no text in both train and dev)")
-    split = random_split(n, dev_fraction, seed, labels=labels)
-    if not (_both_classes(labels, split.dev) and _both_classes(labels, split.train)):
+    # rows that are one pair (repeated, swapped, or differing in case) still stay together
+    keys: dict[tuple[str, ...], list[int]] = {}
+    for row, texts in enumerate(rows_texts):
+        keys.setdefault(_row_key(texts), []).append(row)
+    distinct = sorted(keys)
+    key_labels = None if labels is None else np.asarray(
+        [labels[keys[k][0]] for k in distinct])
+    by_key = random_split(len(distinct), dev_fraction, seed, labels=key_labels)
+    dev = np.sort(np.asarray([r for i in by_key.dev for r in keys[distinct[int(i)]]],
+                             dtype=np.int64))
+    train = np.setdiff1d(everything, dev)
+    if not (dev.size and _both_classes(labels, dev) and _both_classes(labels, train)):
         raise InputError(
             "too few pairs of one label for a dev split with duplicates and non-duplicates "
-            "on both sides (each label needs at least 2 pairs); add pairs, pass a dev file "
-            "with --dev, or train without a dev set (--dev-fraction 0)."
+            "on both sides (each label needs at least 2 distinct pairs); add pairs, pass a "
+            "dev file with --dev, or train without a dev set (--dev-fraction 0)."
         )
-    why = ("random, stratified by label: the pairs share texts so widely that no split keeps "
-           "every text on one side")
-    return Split(split.train, split.dev, why, _shared(rows_texts, split.train, split.dev))
+    why = ("random over distinct pairs, stratified by label: no split of whole groups of "
+           "text-sharing pairs gave both sides " + ("both labels" if labels is not None
+                                                    else "rows"))
+    return Split(train, dev, why, _shared(rows_texts, train, dev))
 
 
-def group_disjoint_split(labels: np.ndarray, dev_fraction: float = 0.2, seed: int = 0) -> Split:
+def _row_key(texts: Sequence[str]) -> tuple[str, ...]:
+    """A row's identity: a pair is unordered (:func:`pair_key`), a longer row keeps its order
+    (query, positive, negative)."""
+    if len(texts) == 2:
+        return pair_key(texts[0], texts[1])
+    from neardup.text import normalize
+
+    return tuple(normalize(t) for t in texts)
+
+
+def group_disjoint_split(
+    labels: np.ndarray,
+    dev_fraction: float = 0.2,
+    seed: int = 0,
+    *,
+    texts: Sequence[str] | None = None,
+) -> Split:
     """Split rows by whole groups: no label has rows in both train and dev.
 
     About ``dev_fraction`` of the groups with two or more rows go to dev (at least one, and
     at least two stay in train for batches with positives), and the same share of single-row
-    groups, which act as distractors there.
+    groups, which act as distractors there. With ``texts``, groups are drawn in an order
+    set by their texts (each group by its smallest), so the split does not depend on the
+    order of the rows, whose first appearance numbers the label codes.
     """
     _check_fraction(dev_fraction)
     labels = np.asarray(labels)
     values, counts = np.unique(labels, return_counts=True)
+    if texts is not None:
+        smallest: dict[Any, str] = {}
+        for label, text in zip(labels.tolist(), texts):
+            if label not in smallest or text < smallest[label]:
+                smallest[label] = text
+        order = sorted(range(values.size), key=lambda i: (smallest[values[i].item()],
+                                                          int(counts[i])))
+        values, counts = values[order], counts[order]
     multi, single = values[counts > 1], values[counts == 1]
     if multi.size < 3:
         raise InputError(
@@ -723,7 +793,7 @@ def split_training_data(data: TrainingData, dev_fraction: float = 0.2, seed: int
                 for row in zip(data.queries, data.positives, negatives)]
         return text_disjoint_split(rows, dev_fraction, seed)
     if isinstance(data, GroupedTexts):
-        return group_disjoint_split(data.labels, dev_fraction, seed)
+        return group_disjoint_split(data.labels, dev_fraction, seed, texts=data.texts)
     raise InputError(
         "plain texts carry no labels to measure with, so they have no dev split; pass a "
         "labelled dev file with --dev (pairs, positives or groups) or --dev-fraction 0."
