@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from neardup.threshold import (
+    COMPONENTS_THRESHOLDS,
     MODEL_THRESHOLDS,
     ThresholdChoice,
     auto_threshold,
@@ -132,3 +133,35 @@ def test_too_few_scores_fall_back_to_the_recorded_constant() -> None:
     assert choice.value == MODEL_THRESHOLDS["default"]
     assert "fewer than" in choice.details["fallback"]
     assert auto_threshold(np.array([0.9]), scorer="unknown-scorer").value == 0.5
+
+
+def test_sparse_duplicates_are_found_by_the_top_quarter() -> None:
+    # a collection where 3 % of the candidate pairs are duplicates: the half above the median
+    # is still mostly near misses, and a mixture fitted to it cuts among them
+    rng = np.random.default_rng(0)
+    unrelated = np.clip(rng.gamma(2.0, 0.08, 20000), 0, 1)
+    dup = np.clip(rng.normal(0.8, 0.06, 600), 0, 1)
+    s = np.concatenate([unrelated, dup])
+
+    def f1(t: float) -> float:
+        hits = (dup >= t).sum()
+        return 2 * hits / (hits + (unrelated >= t).sum() + dup.size)
+
+    default = auto_threshold(s, guard=None)
+    assert default.details["fit_above"] == pytest.approx(np.quantile(s, 0.75))
+    half = auto_threshold(s, upper_fraction=0.5, guard=None)
+    assert default.value > half.value + 0.03
+    assert f1(default.value) > f1(half.value) + 0.1
+
+
+def test_components_threshold_moves_by_the_recorded_constants() -> None:
+    rng = np.random.default_rng(6)
+    s = np.clip(np.concatenate([rng.normal(0.15, 0.06, 3000), rng.normal(0.6, 0.08, 600)]), 0, 1)
+    average = auto_threshold(s, scorer="default", guard=None)
+    chained = auto_threshold(s, scorer="default", linkage="components", guard=None)
+    shift = COMPONENTS_THRESHOLDS["default"] - MODEL_THRESHOLDS["default"]
+    assert chained.value == pytest.approx(average.value + shift)
+    assert chained.details["components_shift"] == pytest.approx(shift)
+    # a scorer without recorded constants has nothing to move by
+    assert auto_threshold(s, scorer="mine", linkage="components").value == pytest.approx(
+        auto_threshold(s, scorer="mine").value)

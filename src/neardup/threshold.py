@@ -26,6 +26,7 @@ __all__ = [
     "MODEL_THRESHOLDS",
     "COMPONENTS_THRESHOLDS",
     "GUARD_BAND",
+    "UPPER_FRACTION",
     "constant_threshold",
 ]
 
@@ -79,6 +80,17 @@ COMPONENTS_THRESHOLDS: dict[str, float] = {
     "embedding-cosine": 0.91,
 }
 
+
+#: Share of the candidate scores (the highest) the mixture is fitted to. With k neighbours per
+#: text and most texts having few duplicates, the scores are mostly unrelated neighbours; the
+#: half above the median (the first rule) still held so many near misses that the "duplicate"
+#: component settled among them wherever duplicates are sparse. Chosen on Shopee dev half A
+#: (e5, average linkage: pair F1 0.883 / 0.890 / 0.890 / 0.864 at 0.5 / 0.3 / 0.25 / 0.2) and
+#: neardup.synth 10k seed 1 (0.468 / 0.633 / 0.697 / 0.725); checked on Shopee half B (0.864
+#: at 0.5, 0.867 at 0.25), Amazon-Google (0.140, 0.164) and synth seed 0 (0.437, 0.703).
+#: The full Shopee dev, which holds half A, loses 0.010 (0.829 to 0.819). BENCHMARKS.md has
+#: the other scorers and clusterings.
+UPPER_FRACTION = 0.25
 
 #: How far below / above a scorer's recorded constant an automatic threshold may go (see
 #: :func:`auto_threshold`). Asymmetric because the failure seen (tiny collections) is a
@@ -192,7 +204,7 @@ def auto_threshold(
     method: Method = "mixture",
     scorer_name: str | None = None,
     bounds: tuple[float, float] = (0.0, 1.0),
-    upper_fraction: float = 0.5,
+    upper_fraction: float = UPPER_FRACTION,
     linkage: str = "average",
     scorer: str | None = None,
     guard: tuple[float, float] | None = GUARD_BAND,
@@ -202,12 +214,17 @@ def auto_threshold(
     ``method``:
 
     - "mixture" (default): two-Gaussian EM fitted to the top ``upper_fraction`` of the scores
-      (default: the half above the median), threshold where the two posteriors are equal. With
-      k nearest neighbours per row, most candidate pairs are far-apart neighbours whose skewed
-      mass distorts a two-Gaussian fit; dropping the lower half leaves "near miss vs duplicate".
-      On Shopee dev (DefaultPairScorer, average linkage) it gives 0.342 / 0.335 / 0.362 on half A
-      / half B / full (tuned: 0.34 / 0.37 / 0.34); on e5 cosine alone 0.887 (tuned 0.88).
-      ``upper_fraction=1`` fits all scores (the classic rule; worse on e5 cosine: 0.857).
+      (default :data:`UPPER_FRACTION`, the highest quarter), threshold where the two posteriors
+      are equal. With k nearest neighbours per row, most candidate pairs are far-apart
+      neighbours whose skewed mass distorts a two-Gaussian fit; keeping only the top leaves
+      "near miss vs duplicate". On Shopee dev (DefaultPairScorer, average linkage) it gives
+      0.341 / 0.336 / 0.369 on half A / half B / full (tuned: 0.34 / 0.37 / 0.34).
+      ``upper_fraction=1`` fits all scores (the classic rule; worse on e5 cosine).
+      For ``linkage="components"`` the value is moved by the difference of the scorer's two
+      recorded constants (:data:`COMPONENTS_THRESHOLDS` minus :data:`MODEL_THRESHOLDS`): single
+      linkage chains, so the boundary between duplicates and near misses is not where it
+      should cut (Shopee half A, e5: the plain crossing 0.34 gives pair F1 0.13; moved to 0.47,
+      0.81).
     - "otsu", "valley": histogram rules (less reliable here: Otsu gives 0.22 on Shopee).
     - "constant": :data:`MODEL_THRESHOLDS` (or :data:`COMPONENTS_THRESHOLDS` when
       ``linkage="components"``) for ``scorer_name``.
@@ -257,6 +274,11 @@ def auto_threshold(
             fit = np.sort(fit)[ranks]
         t, d = mixture_threshold(fit)
         details.update(d)
+        if linkage == "components" and scorer_name in COMPONENTS_THRESHOLDS \
+                and scorer_name in MODEL_THRESHOLDS:
+            shift = COMPONENTS_THRESHOLDS[scorer_name] - MODEL_THRESHOLDS[scorer_name]
+            details["components_shift"] = shift
+            t += shift
     elif method == "otsu":
         t = otsu_threshold(s)
     elif method == "valley":

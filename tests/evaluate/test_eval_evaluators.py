@@ -145,6 +145,20 @@ def test_retrieval_ignores_identical_ids_like_beir() -> None:
     assert res["mrr@10"] == pytest.approx(0.5)
 
 
+def test_shared_id_numbering_keeps_other_documents_reachable() -> None:
+    # queries and documents each numbered from 1: document "1" is not query "1"
+    corpus = {"1": "aaab", "2": "cccc"}
+    queries = {"1": "aaaa", "2": "cccd"}
+    qrels = {"1": {"2": 1}, "2": {"2": 1}}  # query 2's relevant document has its id
+    ranked = RetrievalEvaluator(corpus, queries, qrels).search(CharEncoder())
+    assert ranked["1"][0] == "1"  # a wrong document, ranked first, counts against query 1
+    assert ranked["2"][0] == "2"  # and the relevant one is found
+    beir = RetrievalEvaluator(corpus, queries, qrels, ignore_identical_ids=True)
+    assert "2" not in beir.search(CharEncoder())["2"]
+    with pytest.raises(ValueError, match="ignore_identical_ids"):
+        RetrievalEvaluator(corpus, queries, qrels, ignore_identical_ids="yes")
+
+
 def test_retrieval_blocks_give_the_same_result() -> None:
     big = RetrievalEvaluator(CORPUS, QUERIES, QRELS).search(CharEncoder())
     tiny = RetrievalEvaluator(CORPUS, QUERIES, QRELS, max_block_elements=1).search(CharEncoder())

@@ -15,7 +15,7 @@ follow sentence-transformers (``cosine_ap``, ``spearman_cosine``, ...) and get a
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence, cast
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -309,9 +309,13 @@ class RetrievalEvaluator:
     inner product and reports nDCG@k, Recall@k, MRR@k, P@1 and MAP@R (primary: nDCG@10, or
     nDCG at the largest k when 10 is not in ``ks``).
 
-    Only queries judged relevant to at least one document are evaluated. With
-    ``ignore_identical_ids`` (default, as BEIR) a document whose id equals the query id is
-    never returned — the convention for sets like Quora where queries are also documents.
+    Only queries judged relevant to at least one document are evaluated.
+    ``ignore_identical_ids``: True (BEIR's default) never returns a document whose id equals
+    the query id, the convention for sets like Quora where queries are also documents; False
+    returns it. "auto" (default) skips it only where it is the query itself: the same text,
+    and not judged relevant to it. Files that number queries and documents each from 1 then
+    keep document 5 in query 5's ranking (BEIR's rule would drop it, and could make a
+    relevant document unreachable).
     """
 
     def __init__(
@@ -321,7 +325,7 @@ class RetrievalEvaluator:
         qrels: Mapping[str, Mapping[str, float]],
         *,
         ks: Sequence[int] = (1, 5, 10, 100),
-        ignore_identical_ids: bool = True,
+        ignore_identical_ids: bool | Literal["auto"] = "auto",
         name: str = "",
         batch_size: int = 64,
         show_progress: bool = False,
@@ -343,9 +347,13 @@ class RetrievalEvaluator:
             )
         self.corpus_ids = list(corpus)
         self.corpus_texts = [corpus[d] for d in self.corpus_ids]
+        self._corpus_text = dict(zip(self.corpus_ids, self.corpus_texts))
         self.query_ids = judged
         self.query_texts = [queries[q] for q in judged]
         self.qrels = {q: dict(qrels[q]) for q in judged}
+        if ignore_identical_ids not in (True, False, "auto"):
+            raise ValueError(
+                f"ignore_identical_ids must be True, False or 'auto', got {ignore_identical_ids!r}")
         self.ignore_identical_ids = ignore_identical_ids
         self.name = name
         self.batch_size = batch_size
@@ -384,12 +392,19 @@ class RetrievalEvaluator:
         )
         idx, _ = top_k_inner_product(q, c, depth, max_block_elements=self.max_block_elements)
         ranked: dict[str, list[str]] = {}
-        for qid, row in zip(self.query_ids, idx.tolist()):
+        for qid, text, row in zip(self.query_ids, self.query_texts, idx.tolist()):
             docs = [self.corpus_ids[i] for i in row]
-            if self.ignore_identical_ids:
+            if self._skips_itself(qid, text):
                 docs = [d for d in docs if d != qid]
             ranked[qid] = docs
         return ranked
+
+    def _skips_itself(self, qid: str, text: str) -> bool:
+        if self.ignore_identical_ids != "auto":
+            return bool(self.ignore_identical_ids)
+        own = self._corpus_text.get(qid)
+        return (own is not None and own.strip() == text.strip()
+                and not self.qrels[qid].get(qid, 0) > 0)
 
     def __call__(self, encoder: Encoder) -> EvaluationResult:
         metrics = retrieval_metrics(self.search(encoder), self.qrels, self.ks).as_dict()
