@@ -22,12 +22,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from quality import CachedEncoder, GroupSet, amazon_google, shopee, shopee_halves
 
 from neardup.dedup import Deduplicator
 from neardup.evaluate.metrics import cluster_metrics
 from neardup.synth import make_near_duplicates
 from neardup.threshold import auto_threshold
-from quality import CachedEncoder, GroupSet, amazon_google, shopee, shopee_halves
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = np.round(np.arange(0.10, 0.951, 0.02), 2)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, kwargs in configurations():
         print(f"\n#### {label}\n")
         print("| set | " + " | ".join(f"top {q:g}" for q in fractions)
-              + " | best of sweep (tuned on the set) |")
+              + " | best of a 0.02-step sweep (tuned on the set) |")
         print("|---|" + "---|" * (len(fractions) + 1))
         for gs in groups:
             dd = Deduplicator(**kwargs)

@@ -366,3 +366,60 @@ def test_a_separator_longer_than_one_character_is_refused(tmp_path: Path, capsys
     assert run("dedup", src, "--text", "text", "--sep", "||", "--model", "none",
                "-o", tmp_path / "o") == 2
     assert "must be one character" in capsys.readouterr().err
+
+
+def test_evaluate_pairs_threshold_carried_to_dedup_makes_the_same_cut(tmp_path: Path,
+                                                                      capsys) -> None:
+    from neardup.dedup import Deduplicator
+    from neardup.evaluate.metrics import pair_metrics
+
+    rows = [("the cat sat on the mat", "the cat sat on a mat", 1),
+            ("hello world program", "hello world programs", 1),
+            ("buy cheap shoes now", "buy cheap shoe now", 1),
+            ("apple pie recipe", "banana bread recipe", 0),
+            ("red car fast", "blue sky slow", 0),
+            ("quantum physics lecture", "quantum physics lectures notes", 0),
+            ("good morning", "good morning everyone", 1),
+            ("dog barks loudly", "the weather is nice today", 0)]
+    src = tmp_path / "pairs.csv"
+    pd.DataFrame(rows, columns=["text1", "text2", "label"]).to_csv(src, index=False)
+    assert run("evaluate", src, "--model", "none", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    carried = report["best_threshold"]
+    scores = Deduplicator(None).score_pairs([r[0] for r in rows], [r[1] for r in rows])
+    labels = [r[2] for r in rows]
+    at_carried = pair_metrics(labels, scores, threshold=carried)
+    assert at_carried.f1 == pytest.approx(report["metrics"]["f1"])
+    assert len(repr(carried)) <= 8  # short enough to type, e.g. 0.7151 rather than 0.71516...
+    assert run("evaluate", src, "--model", "none") == 0
+    printed = capsys.readouterr().out
+    assert f"--threshold {carried!r}" in printed
+
+
+def test_evaluate_pairs_without_a_separating_threshold_offers_none(tmp_path: Path,
+                                                                  capsys) -> None:
+    src = tmp_path / "pairs.csv"
+    src.write_text("text1,text2,label\naaa,zzz,1\nbbb,yyy,0\nccc,xxx,0\n")
+    assert run("evaluate", src, "--model", "none") == 0
+    printed = capsys.readouterr().out
+    assert "--threshold 0" not in printed and "none to carry" in printed
+
+
+def test_evaluate_groups_without_duplicates_prefers_merging_nothing(tmp_path: Path,
+                                                                   capsys) -> None:
+    src = tmp_path / "groups.csv"
+    texts = ["red phone case leather new", "blue phone case leather new", "red charger cable",
+             "laptop bag red", "old book for sale", "new shoes shirt"]
+    pd.DataFrame({"text": texts, "label": range(6)}).to_csv(src, index=False)
+    assert run("evaluate", src, "--model", "none", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["metrics"]["row_f1@best"] == pytest.approx(1.0)
+    assert report["metrics"]["pair_fp@best"] == 0
+
+
+def test_evaluate_refuses_options_its_task_ignores(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "groups.csv"
+    pd.DataFrame({"text": ["a b c", "a b c d", "x y z"], "label": [1, 1, 2]}).to_csv(src,
+                                                                                   index=False)
+    assert run("evaluate", src, "--model", "none", "--text2", "foo") == 2
+    assert "--text2 has no effect on a groups evaluation" in capsys.readouterr().err

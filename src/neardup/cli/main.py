@@ -890,13 +890,19 @@ def evaluate(
         shown = str(int(value)) if is_count else (
             f"{value:.4f}" if isinstance(value, float) else str(value)
         )
+        if name == "threshold" and report.task == "pairs" and report.best_threshold is not None:
+            shown = repr(report.best_threshold)  # the exact cut, as printed below
         table.add_row(name, shown)
     out.print(table)
     if report.best_threshold is not None:
+        # repr: the value as computed (a pairs threshold is already the shortest exact cut)
         out.print(
-            f"Best threshold: {report.best_threshold:.4f} — use it with "
-            f"`neardup dedup … --threshold {report.best_threshold:.4f}`"
+            f"Best threshold: {report.best_threshold!r} — use it with "
+            f"`neardup dedup … --threshold {report.best_threshold!r}`"
         )
+    elif report.task == "pairs":
+        out.print("The best F1 here calls every pair a duplicate (threshold at or below 0): no "
+                  "threshold separates the labels, so there is none to carry to dedup.")
 
 
 @app.command()

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,17 @@ def run_evaluation(
         raise InputError(f"{path}: no such file or folder")
     if task == "auto":
         task = detect_task(path, fmt)
+    unused = {
+        "pairs": [("--method", cluster != "agglomerative")],
+        "groups": [("--text2", text2_col is not None)],
+        "retrieval": [("--text", text_col is not None), ("--text2", text2_col is not None),
+                      ("--label", label_col is not None), ("--scorer", scorer != "default"),
+                      ("--method", cluster != "agglomerative")],
+    }.get(task, [])
+    for flag, given in unused:
+        if given:
+            # silently ignoring it would report metrics the user did not ask for
+            raise InputError(f"{flag} has no effect on a {task} evaluation of {path}: drop it.")
     dd = Deduplicator(model, scorer=scorer, cluster=cluster, show_progress=show_progress)
     if task == "pairs":
         return _pairs(path, dd, text_col or "text1", text2_col or "text2", label_col or "label",
@@ -108,7 +121,24 @@ def _pairs(path: Path, dd, c1: str, c2: str, cl: str, fmt: str | None) -> Evalua
         return EvaluationReport("pairs", len(data), metrics, "spearman")
     m = pair_metrics(data.labels, scores)
     metrics = {k: float(v) for k, v in m.as_dict().items()}
-    return EvaluationReport("pairs", len(data), metrics, "ap", best_threshold=float(m.threshold))
+    carried = readable_threshold(float(m.threshold), np.asarray(scores, dtype=np.float64))
+    # a cut at or below 0 (every pair a duplicate) is no setting for dedup, which refuses it
+    return EvaluationReport("pairs", len(data), metrics, "ap",
+                            best_threshold=carried if carried > 0 else None)
+
+
+def readable_threshold(threshold: float, scores: np.ndarray) -> float:
+    """The shortest decimal that makes the same cut as ``threshold`` on ``scores``: above
+    every score below the threshold, and not above the threshold itself. Rounding the
+    printed value to nearest instead can land above the best pair's score, and the F1
+    printed beside it is then not what ``--threshold`` gives."""
+    below = scores[scores < threshold]
+    lower = float(below.max()) if below.size else -np.inf
+    for places in range(2, 10):
+        value = math.floor(threshold * 10**places) / 10**places
+        if lower < value <= threshold:
+            return value
+    return threshold
 
 
 def _check_measurable(path: Path, column: str, labels: np.ndarray, kind: str) -> None:
@@ -134,6 +164,11 @@ def _threshold_grid(scores: np.ndarray, n: int, auto: float) -> np.ndarray:
     grid = np.asarray(threshold_grid(scores, n), dtype=np.float64) if scores.size else np.zeros(0)
     if np.isfinite(auto):
         grid = np.append(grid, auto)
+    if scores.size:
+        # merging nothing is a choice too (the best one for a file without duplicates)
+        above = math.floor(float(np.max(scores)) * 1e4) / 1e4 + 1e-4
+        if above <= 1.0:
+            grid = np.append(grid, above)
     grid = np.unique(np.round(grid, 4))
     # a threshold at or below 0 would link rows that were never candidates
     return grid[grid > 0]
@@ -153,11 +188,17 @@ def sweep_group_thresholds(dd, graph, labels: np.ndarray, n_thresholds: int,
     return rows
 
 
-def middle_of_best(sweep: list[dict[str, float]], metric: str) -> dict[str, float]:
+def middle_of_best(sweep: list[dict[str, float]], metric: str,
+                   then: str | None = "row_f1") -> dict[str, float]:
     """The row in the middle of those tied at the best ``metric``: the loosest of them sits at
-    the edge where one more merge costs F1 on a collection only slightly different."""
+    the edge where one more merge costs F1 on a collection only slightly different. Rows
+    tied at ``metric`` are narrowed by ``then`` first (a file with no duplicates has pair F1
+    0 at every threshold; row-F1 still prefers merging nothing)."""
     top = max(row[metric] for row in sweep)
     tied = [row for row in sweep if row[metric] >= top - 1e-12]
+    if then is not None and all(then in row for row in tied):
+        second = max(row[then] for row in tied)
+        tied = [row for row in tied if row[then] >= second - 1e-12]
     return tied[len(tied) // 2]
 
 
