@@ -423,3 +423,9 @@ def test_evaluate_refuses_options_its_task_ignores(tmp_path: Path, capsys) -> No
                                                                                    index=False)
     assert run("evaluate", src, "--model", "none", "--text2", "foo") == 2
     assert "--text2 has no effect on a groups evaluation" in capsys.readouterr().err
+
+
+def test_model_none_is_read_as_presets_are(products: Path, tmp_path: Path) -> None:
+    assert run("dedup", products, "--text", "title", "--model", " None ", "--threshold", "0.5",
+               "-o", tmp_path / "o", "--quiet") == 0
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["model"] is None

@@ -231,3 +231,35 @@ def test_texts_outside_the_vocabulary_get_no_shared_vector() -> None:
     other.embedding = np.ones((3, 3), dtype=np.float32)
     _silence_word_start_piece(other)
     assert other.embedding.all()
+
+
+def test_folders_that_are_not_embedding_models_are_refused(
+    static_folder: DistillResult, tiny_st_model: Path, tmp_path: Path
+) -> None:
+    from neardup.rerank.cross_encoder import MANIFEST as RERANKER_MANIFEST
+
+    reranker = tmp_path / "reranker"
+    shutil.copytree(tiny_st_model, reranker)
+    (reranker / RERANKER_MANIFEST).write_text("{}")
+    with pytest.raises(ModelError, match="is a cross-encoder"):
+        distill(reranker, tmp_path / "out")
+    # a config.json but no tokenizer or weights: named, not a transformers traceback
+    pooling_only = tmp_path / "pooling"
+    pooling_only.mkdir()
+    (pooling_only / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match=r"Cannot load a tokenizer and transformer from .*pooling"):
+        distill(pooling_only, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ModelError, match="no ONNX form: load it as"):
+        load_encoder(f"{static_folder.folder}@onnx")
+
+
+def test_an_output_path_blocked_by_a_file_is_named(tiny_st_model: Path, tmp_path: Path) -> None:
+    from neardup.errors import InputError
+
+    (tmp_path / "d1.csv").write_text("x")
+    with pytest.raises(InputError, match=r"d1\.csv' is a file, not a folder"):
+        distill(tiny_st_model, tmp_path / "d1.csv" / "sub")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="link to .*nowhere.*does not exist"):
+        distill(tiny_st_model, tmp_path / "dangling")

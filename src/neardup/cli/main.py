@@ -84,7 +84,7 @@ def _model_arg(model: str | None) -> str | None:
 
     if model is None:
         return DEFAULT_MODEL
-    return None if model.lower() == "none" else model
+    return None if model.strip().lower() == "none" else model
 
 
 def _threshold_arg(value: str) -> float | str:
@@ -994,7 +994,15 @@ def export(
     for col in ("graph", "--model", "min cosine", "mean cosine"):
         table.add_column(col, overflow="fold")
     for quantised in (False, True) if int8 else (False,):
-        check = check_export(model, folder, int8=quantised)
+        try:
+            check = check_export(model, folder, int8=quantised)
+        except BaseException:
+            import shutil
+
+            # the folder is this run's own (export refuses an existing output); an export
+            # whose vectors could not be checked is not left behind as if it were done
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         table.add_row(
             check.graph,
             # a folder holding both graphs loads the int8 one by default

@@ -60,7 +60,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = _absolute(path)
     _check_not_dir(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(final, folder=False)
     tmp = _temp_sibling(final, "tmp")
     try:
         yield tmp
@@ -109,6 +109,26 @@ def _absolute(path: str | os.PathLike[str]) -> Path:
     return final
 
 
+def make_parent(final: Path, *, folder: bool = True) -> None:
+    """Create ``final``'s parent folders, or say which path is in the way: a file where a
+    folder is needed, or, for a ``folder``, a link to nowhere at ``final`` (which would make
+    the last rename fail after all the work; a file simply replaces such a link)."""
+    if folder and final.is_symlink() and not final.exists():
+        raise InputError(
+            f"Cannot write {str(final)!r}: it is a link to {os.readlink(final)!r}, which does "
+            "not exist. Remove the link or give another name."
+        )
+    for parent in [final.parent, *final.parent.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(
+                    f"Cannot write {str(final)!r}: {str(parent)!r} is a file, not a folder. "
+                    "Give a path below a folder."
+                )
+            break
+    final.parent.mkdir(parents=True, exist_ok=True)
+
+
 def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
     """The absolute output folder and a fresh staging folder beside it (same filesystem)."""
     final = _absolute(directory)
@@ -117,7 +137,7 @@ def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
             f"Cannot write into {str(final)!r}: it is a file, not a folder. "
             "Give a folder name that does not exist yet or is a folder."
         )
-    final.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(final)
     staging = _temp_sibling(final, "staging")
     staging.mkdir()
     return final, staging

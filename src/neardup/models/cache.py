@@ -30,7 +30,9 @@ def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Pat
     """
     if final.is_dir():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
+    from neardup.io.atomic import make_parent
+
+    make_parent(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
         build(tmp)

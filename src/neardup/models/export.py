@@ -13,11 +13,12 @@ benchmarks/encoders.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,9 +160,32 @@ def resolve_source(
             f"Cannot {verb} {os.fspath(model)!r}: it is neither a preset nor a folder. Give a "
             "preset name (see `neardup models`) or a local sentence-transformers folder."
         )
+    from neardup.models.loader import _is_cross_encoder_folder
+
+    if _is_cross_encoder_folder(path):
+        # its hidden states, mean-pooled, are vectors nobody trained (load_encoder refuses it)
+        raise ModelError(
+            f"{os.fspath(model)!r} is a cross-encoder (re-ranker): it scores pairs of texts and "
+            f"makes no embeddings, so it cannot be {done}. Give an embedding model (a preset or "
+            "a `neardup train bi-encoder` folder)."
+        )
     # the name load_encoder gives the same folder (its absolute path), so that an index built
     # with the ONNX graph accepts the torch model and the other way round
     return path, str(path.absolute())
+
+
+@contextlib.contextmanager
+def unreadable_model(folder: Path) -> Iterator[None]:
+    """transformers' loading errors (no tokenizer files, an empty config) as a ModelError
+    naming the folder, instead of a traceback from deep inside transformers."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(
+            f"Cannot load a tokenizer and transformer from {str(folder)!r}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Give the folder "
+            "SentenceTransformer.save() (or a transformers save_pretrained) wrote."
+        ) from None
 
 
 def read_st_folder(folder: Path, *, purpose: str = "ONNX export") -> _StModel:
@@ -258,7 +282,7 @@ def _build(
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    with _quiet():
+    with _quiet(), unreadable_model(st.folder):
         tokenizer = AutoTokenizer.from_pretrained(str(st.transformer), local_files_only=True)
         # Eager attention traces to plain MatMul/Softmax, which every runtime and the
         # quantiser understand.

@@ -150,6 +150,14 @@ def _load_static_variant(base: str, name: str) -> Encoder:
         # the name the same folder gets without the suffix: one model, one name
         return StaticEncoder(path, name=str(path.absolute()))
     if path.is_dir():
+        from neardup.models.onnx_encoder import is_onnx_folder
+
+        if is_onnx_folder(path):
+            raise ModelError(
+                f"{base!r} is an ONNX export, not a static model, and cannot be distilled: "
+                "distil the sentence-transformers folder it was exported from, or load this "
+                f"folder as {base!r} (no suffix)."
+            )
         raise ModelError(
             f"{base!r} is not a static model folder. Distil it once with "
             f"`neardup distill {base} --output OUTPUT` and load OUTPUT; only presets are "
@@ -178,6 +186,13 @@ def _load_onnx_variant(base: str, backend: Backend) -> Encoder:
     if path.is_dir() and is_onnx_folder(path):
         return OnnxEncoder(path, backend=backend)
     if path.is_dir():
+        from neardup.models.static import is_static_folder
+
+        if is_static_folder(path):
+            raise ModelError(
+                f"{base!r} is a static (model2vec) model, which runs in numpy already and has "
+                f"no ONNX form: load it as {base!r} (no suffix)."
+            )
         raise ModelError(
             f"{base!r} is not an ONNX folder. Export it once with "
             f"`neardup export {base} --output OUTPUT --int8` and load OUTPUT@{backend}; "

@@ -253,11 +253,12 @@ def _distill_into(
     from model2vec.distill import distill_from_model
     from transformers import AutoModel, AutoTokenizer
 
-    from neardup.models.export import read_st_folder
+    from neardup.models.export import read_st_folder, unreadable_model
     from neardup.models.quiet import quiet_transformers
 
     st = read_st_folder(source, purpose=_DISTILL_FEATURE)
-    with quiet_transformers(python_warnings=True, loggers=("transformers", "root")):
+    with quiet_transformers(python_warnings=True, loggers=("transformers", "root")), \
+            unreadable_model(source):
         tokenizer = AutoTokenizer.from_pretrained(str(st.transformer), local_files_only=True)
         hf_model = AutoModel.from_pretrained(str(st.transformer), local_files_only=True)
     if not getattr(tokenizer, "is_fast", False):
