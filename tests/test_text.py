@@ -70,3 +70,33 @@ def test_invisible_and_optional_characters_do_not_split_or_separate_words(varian
 def test_marks_that_change_the_word_still_count():
     assert normalize("दाल") != normalize("दिल")  # Devanagari vowel signs
     assert normalize("Ёлка") != normalize("Елка")  # NFKC keeps Cyrillic yo
+
+
+@pytest.mark.parametrize("a, b", [
+    ("C++ tutorial", "C# tutorial"),
+    ("$5 off", "€5 off"),
+    ("great day 😀", "great day 😢"),
+    ("50% off", "50 off"),
+    ("Москва: 5₽", "Москва: 5$"),
+])
+def test_symbols_that_carry_meaning_keep_texts_apart(a: str, b: str) -> None:
+    assert normalize(a) != normalize(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("great day😀", "great day 😀"),
+    ("Hello, World!", "hello world"),
+    ("I ❤️ NY", "I ❤ NY"),
+    ("R&D—dept.", "r & d dept"),
+    ("Цена: 5₽!", "цена 5 ₽"),
+])
+def test_punctuation_separates_and_symbols_stand_apart(a: str, b: str) -> None:
+    assert normalize(a) == normalize(b)
+
+
+def test_the_unicode_table_agrees_with_the_ascii_one() -> None:
+    # the same ASCII characters through both paths (a non-ASCII letter forces the table)
+    for c in map(chr, range(32, 127)):
+        if c.isalnum():
+            continue
+        assert normalize(f"ж{c}ж") == normalize(f"z{c}z").replace("z", "ж"), repr(c)

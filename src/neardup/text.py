@@ -10,7 +10,15 @@ from collections.abc import Callable, Sequence
 from neardup.errors import InputError
 
 _SPACE = re.compile(r"\s+", re.UNICODE)
-_PUNCT_ASCII = re.compile(r"[^\w\s]")
+#: Symbols that carry meaning ("C++" and "C#", "$5" and "€5", "great 😀" and "great 😢" must not
+#: normalise alike): kept, each set apart by spaces so that "day😀" and "day 😀" still agree.
+#: Punctuation that only separates words (.,;:!?'"()[]-/ ...) becomes a space.
+_KEPT_ASCII = "$+<=>|~#%&@"
+#: One pass over an ASCII text (str.translate is ~3x quicker than two regex substitutions)
+_ASCII_TABLE = {
+    **{ord(c): " " for c in map(chr, range(128)) if not (c.isalnum() or c.isspace() or c == "_")},
+    **{ord(c): f" {c} " for c in _KEPT_ASCII},
+}
 
 
 def _ranges(keep: Callable[[str], bool], limit: int = 0x20000) -> str:
@@ -57,11 +65,40 @@ def _punct_unicode() -> re.Pattern[str]:
     # without them in the class, Devanagari vowel signs, Thai tone marks or Arabic harakat
     # became spaces, and "दाल" (lentils) and "दिल" (heart) normalised alike. Built on the first
     # non-ASCII text (~20 ms), not at import; ASCII keeps the plain class, ~3x quicker.
-    return re.compile(f"[^\\w\\s{_mark_ranges()}]")
+    return re.compile(f"[^\\w\\s{_mark_ranges()}{_symbol_ranges()}#%&@]")
+
+
+@functools.cache
+def _symbol_ranges() -> str:
+    """Math, currency and other symbols (categories Sm, Sc, So: emoji among them)."""
+    return _ranges(lambda category: category in ("Sm", "Sc", "So"))
+
+
+@functools.cache
+def _symbol_unicode() -> re.Pattern[str]:
+    return re.compile(f"([{_symbol_ranges()}#%&@])")
+
+
+@functools.cache
+def _unicode_table() -> dict[int, str]:
+    """The two classes above as one str.translate table (one pass, ~2x quicker than two
+    substitutions), built from the regexes themselves so the two cannot disagree. Built on the
+    first non-ASCII text (~0.2 s, once per process); characters from U+20000 up (historic CJK,
+    private use) are left as they are."""
+    punct, symbol = _punct_unicode(), _symbol_unicode()
+    table: dict[int, str] = {}
+    for cp in range(0x20000):
+        c = chr(cp)
+        if symbol.fullmatch(c):
+            table[cp] = f" {c} "
+        elif punct.fullmatch(c):
+            table[cp] = " "
+    return table
 
 
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
-    """Canonical form used for matching: NFKC, case-folded, punctuation to space, spaces folded.
+    """Canonical form used for matching: NFKC, case-folded, punctuation to space, symbols set
+    apart by spaces, spaces folded.
 
     NFKC folds full-width and compatibility characters (common in OCR and marketplace data);
     casefold handles more than ``lower`` (German sharp s, Cyrillic variants). Invisible format
@@ -72,7 +109,7 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
         # casefold turns the Turkish dotted capital I into "i" + combining dot above
         text = _ignorable().sub("", text).replace("i\u0307", "i")
     if strip_punctuation:
-        text = (_PUNCT_ASCII if text.isascii() else _punct_unicode()).sub(" ", text)
+        text = text.translate(_ASCII_TABLE if text.isascii() else _unicode_table())
     return _SPACE.sub(" ", text).strip()
 
 
