@@ -283,7 +283,7 @@ def _canonical_labels(raw: np.ndarray) -> np.ndarray:
 def _check_texts(texts: Sequence[str], what: str) -> list[str]:
     out = []
     for row, text in enumerate(texts):
-        if text is None or (isinstance(text, float) and np.isnan(text)):
+        if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
             out.append("")
         elif isinstance(text, str):
             out.append(text)
@@ -430,6 +430,8 @@ class Deduplicator:
         if isinstance(self.threshold, str):
             if self.threshold != "auto":
                 raise InputError(f"threshold must be a number or 'auto', got {self.threshold!r}")
+        elif not _is_number(self.threshold):
+            raise InputError(f"threshold must be a number or 'auto', got {self.threshold!r}")
         elif not (-1.0 <= float(self.threshold) <= 1.0):
             raise InputError(f"threshold must lie in [-1, 1], got {self.threshold}")
         elif float(self.threshold) <= 0 and self.cluster != "components":
@@ -439,8 +441,16 @@ class Deduplicator:
                 f"{self.cluster} clustering (a missing pair counts as 0); give a threshold "
                 "above 0, or cluster='components'."
             )
-        if self.k < 1:
-            raise InputError(f"k must be at least 1, got {self.k}")
+        if not _is_number(self.k) or int(self.k) != self.k or self.k < 1:
+            raise InputError(f"k must be a whole number of at least 1, got {self.k!r}")
+        if not _is_number(self.minhash_threshold) or not 0 < self.minhash_threshold <= 1:
+            raise InputError(f"minhash_threshold must lie in (0, 1], got {self.minhash_threshold!r}")
+        if isinstance(self.candidates, str):
+            raise InputError(f"candidates must be a list of sources, got the string "
+                             f"{self.candidates!r}; write [{self.candidates!r}]")
+        if self.candidates is not None and not self._candidate_sources():
+            raise InputError("candidates is empty: give at least one source ("
+                             f"{', '.join(CANDIDATE_SOURCES)}), or None for the default")
         for source in self._candidate_sources():
             if source not in CANDIDATE_SOURCES:
                 raise InputError(
@@ -730,6 +740,9 @@ class Deduplicator:
         if not texts:
             raise InputError("the collection is empty: there is nothing to deduplicate")
         timer = _Timer()
+        if sources is not None:
+            # by position, as texts are: a pandas Series' index labels must not pick the rows
+            sources = sources.tolist() if hasattr(sources, "tolist") else list(sources)
         if sources is not None and len(sources) != len(texts):
             raise InputError(f"{len(sources)} source labels for {len(texts)} texts")
         with timer.stage("prepare"):
@@ -764,6 +777,12 @@ class Deduplicator:
 
     def cluster_graph(self, graph: "CandidateGraph", threshold: float) -> np.ndarray:
         """Cluster labels per input row (canonical numbering) when linking at ``threshold``."""
+        if not _is_number(threshold) or (threshold <= 0 and self.cluster != "components"):
+            # the check the constructor makes for its own threshold
+            raise InputError(
+                f"cannot link at threshold {threshold!r} with {self.cluster} clustering: give a "
+                "finite threshold above 0 (a missing pair counts as 0)"
+            )
         if len(graph.collapsed.texts) > 1:
             unique_labels = self._cluster(len(graph.collapsed.texts), graph.scored, threshold)
         else:
@@ -840,8 +859,8 @@ class Deduplicator:
         texts2 = _check_texts(texts2, "texts2")
         if len(texts1) != len(texts2):
             raise InputError(f"{len(texts1)} first texts but {len(texts2)} second texts")
+        self._validate()
         if self.rerank is not None:
-            self._validate()
             return np.asarray(
                 self._reranker().score(texts1, texts2, batch_size=self.rerank_batch_size,
                                        show_progress=self.show_progress),
@@ -856,7 +875,13 @@ class Deduplicator:
                 uniques, kind=SYMMETRIC_KIND, batch_size=self.batch_size,
                 show_progress=self.show_progress,
             )
-        return np.asarray(scorer.score(uniques, embeddings, left, right), dtype=np.float32)
+        scores = np.asarray(scorer.score(uniques, embeddings, left, right), dtype=np.float32)
+        # copies after normalisation are linked as exact copies by deduplicate (score 1.0);
+        # blank texts are never linked
+        for i, (a, b) in enumerate(zip(texts1, texts2)):
+            if not is_blank(a) and _copy_key(a) == _copy_key(b):
+                scores[i] = 1.0
+        return scores
 
     def _assemble(
         self,
@@ -1002,11 +1027,13 @@ class Deduplicator:
                     best_score[t], best_train[t] = s, r - nt
             # exact copies always leak, whatever the threshold
             train_keys = {t: u for u, t in enumerate(normalize_all(train_c.texts))}
+            exact = np.zeros(len(best_train), dtype=bool)
             for u, text in enumerate(normalize_all(test_c.texts)):
                 hit = train_keys.get(text)
                 if hit is not None:
-                    best_train[u], best_score[u] = hit, 1.0
-            leaked_u = (best_train >= 0) & (best_score >= threshold.value)
+                    best_train[u], best_score[u], exact[u] = hit, 1.0, True
+            # (a NaN threshold, when there were no candidate pairs, links nothing else)
+            leaked_u = exact | ((best_train >= 0) & (best_score >= threshold.value))
             # map uniques back to rows; a train unique maps to its first row
             train_first = train_c.first_rows()
             r2u = test_c.row_to_unique
@@ -1057,6 +1084,22 @@ def _check_scores(scores: np.ndarray, candidates: Pairs, scorer: object,
         )
 
 
-def deduplicate(texts: Sequence[str], ids: Sequence[str] | None = None, **kwargs) -> DedupResult:
-    """Shortcut for ``Deduplicator(**kwargs).deduplicate(texts, ids)``."""
-    return Deduplicator(**kwargs).deduplicate(texts, ids)
+def deduplicate(
+    texts: Sequence[str],
+    ids: Sequence[str] | None = None,
+    *,
+    sources: Sequence[str] | None = None,
+    **kwargs,
+) -> DedupResult:
+    """Shortcut for ``Deduplicator(**kwargs).deduplicate(texts, ids, sources=sources)``."""
+    return Deduplicator(**kwargs).deduplicate(texts, ids, sources=sources)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)) and bool(np.isfinite(value))
+
+
+def _copy_key(text: str) -> str:
+    """The key ``_collapse`` merges copies by (symbol-only texts as written)."""
+    return normalize(text) or normalize(text, strip_punctuation=False)

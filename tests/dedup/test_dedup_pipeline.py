@@ -6,6 +6,7 @@ import random
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from neardup.dedup import Deduplicator
@@ -242,3 +243,59 @@ def test_texts_of_symbols_only_are_texts_not_empty_rows() -> None:
     assert result.empty_rows == [3, 5]  # nothing visible
     assert result.labels[0] == result.labels[1]  # identical emoji rows are copies
     assert len(set(result.labels.tolist())) == 5
+
+
+def test_sources_are_read_by_position_from_a_series() -> None:
+    frame = pd.DataFrame({"text": ["zzz unrelated", "acme widget 3000 blue", "acme widget 3000 blu"],
+                          "shop": ["b", "a", "a"]}).sort_values("text")  # index 1, 2, 0
+    by_series = Deduplicator(None, threshold=0.3).deduplicate(frame["text"], sources=frame["shop"])
+    by_list = Deduplicator(None, threshold=0.3).deduplicate(frame["text"].tolist(),
+                                                            sources=frame["shop"].tolist())
+    assert by_series.groups() == by_list.groups() == []  # the two widgets share a shop
+
+
+def test_the_shortcut_takes_sources() -> None:
+    from neardup.dedup import deduplicate
+
+    assert deduplicate(["a b c", "a b c"], sources=["x", "x"], model=None).groups() == [["0", "1"]]
+
+
+def test_pandas_missing_text_is_an_empty_row() -> None:
+    texts = pd.Series(["hello world", None, "Hello world"], dtype="string")
+    result = Deduplicator(None).deduplicate(texts)
+    assert result.empty_rows == [1] and result.groups() == [["0", "2"]]
+
+
+def test_score_pairs_gives_copies_the_score_dedup_links_them_with() -> None:
+    dd = Deduplicator(None)
+    scores = dd.score_pairs(["Hello World", "***", "", "red apple"], ["hello world!", "***", "",
+                                                                      "green pear"])
+    assert scores[0] == 1.0 and scores[1] == 1.0
+    assert scores[2] == 0.0 and scores[3] < 1.0  # blank texts are never copies
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"candidates": []}, "candidates is empty"),
+    ({"candidates": "minhash"}, r"write \['minhash'\]"),
+    ({"threshold": None}, "threshold must be a number"),
+    ({"k": "5"}, "k must be a whole number"),
+    ({"k": 2.5}, "k must be a whole number"),
+    ({"minhash_threshold": "x"}, "minhash_threshold"),
+])
+def test_bad_options_are_named(kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Deduplicator(None, **kwargs).deduplicate(["a b", "a c"])
+
+
+def test_score_pairs_checks_options_as_deduplicate_does() -> None:
+    with pytest.raises(InputError, match="scorer 'embedding' needs a model"):
+        Deduplicator(None, scorer="embedding").score_pairs(["a"], ["b"])
+
+
+def test_cluster_graph_refuses_a_threshold_the_constructor_refuses() -> None:
+    dd = Deduplicator(None, cluster="leiden")
+    graph = dd.candidate_graph(["apple iphone 12", "apple iphone 12 pro", "samsung galaxy"])
+    with pytest.raises(InputError, match="threshold 0.0"):
+        dd.cluster_graph(graph, 0.0)
+    with pytest.raises(InputError, match="threshold nan"):
+        dd.cluster_graph(graph, float("nan"))
