@@ -317,7 +317,8 @@ def test_unresolvable_base_model_fails_before_training(
         (dict(learning_rate=2.0), r"learning rate must lie in \(0, 1\)"),
         (dict(warmup=1.5), "warm-up must be"),
         (dict(max_length=4), "max length must be at least 8"),
-        (dict(dev_fraction=1.0), r"dev fraction must lie in \(0, 1\)"),
+        (dict(dev_fraction=1.0), r"--dev-fraction must lie in \(0, 1\)"),
+        (dict(device="bogus"), r"unknown device 'bogus'"),
         (dict(negatives_model="x"), "hard negatives are off"),
         (dict(device="cuda:7"), "sees no CUDA GPU"),
     ],
@@ -383,3 +384,11 @@ def test_check_max_length_caps_at_the_position_embeddings() -> None:
     # no position embeddings recorded: the tokenizer's limit, unless it is a placeholder
     assert check_max_length(100000, NS(config=NS()), soft) == 128
     assert check_max_length(100000, NS(), NS(model_max_length=int(1e30))) == 100000
+
+
+def test_a_dev_file_makes_the_dev_fraction_unused(
+    tmp_path: Path, pairs_csv: Path, base: Path, no_training: list[dict]
+) -> None:
+    with pytest.raises(RuntimeError, match="training started"):  # got past the checks
+        train_cross_encoder(pairs_csv, tmp_path / "out", base_model=base, dev=pairs_csv,
+                            options=CrossEncoderOptions(dev_fraction=0.0))

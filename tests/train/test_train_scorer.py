@@ -382,3 +382,32 @@ def test_held_out_split_keeps_a_repeated_pair_on_one_side() -> None:
     train, dev = held_out_split(y, 0.2, 0, 3, groups=groups)
     assert set(groups[train]).isdisjoint(groups[dev])
     assert len(train) + len(dev) == 200 and set(y[dev]) == {0, 1}
+
+
+def test_an_output_that_cannot_be_written_fails_before_the_model_loads(tmp_path: Path) -> None:
+    data = _write(TRAIN.copy(), tmp_path / "pairs.csv")
+    with pytest.raises(InputError, match="it is a file"):
+        train_pair_scorer(data, model_name="no-such-model-anywhere", output=data)
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "readme.txt").write_text("mine")
+    with pytest.raises(InputError, match="not a scorer written by"):
+        train_pair_scorer(data, model_name="no-such-model-anywhere", output=other)
+
+
+class _RetrainedEncoder(FakeEncoder):
+    """The same name and dimension as FakeEncoder, other weights (a model retrained in place)."""
+
+    def encode(self, texts: Sequence[str], **kwargs) -> np.ndarray:
+        out = super().encode(texts, **kwargs)
+        return np.roll(out, 1, axis=1)
+
+
+def test_a_model_retrained_under_the_same_name_is_noticed(tmp_path: Path) -> None:
+    data = _write(TRAIN, tmp_path / "pairs.csv")
+    train_pair_scorer(data, model_name=FakeEncoder(), classifier="logistic",
+                      output=tmp_path / "scorer")
+    scorer = LearnedPairScorer.load(tmp_path / "scorer")
+    scorer.check_encoder(FakeEncoder())  # the same vectors: fine
+    with pytest.raises(ModelError, match="embeds probe texts differently"):
+        scorer.check_encoder(_RetrainedEncoder())

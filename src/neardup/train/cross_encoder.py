@@ -132,7 +132,7 @@ class CrossEncoderOptions:
     threads: int | None = None
     bf16: bool = False
 
-    def check(self) -> None:
+    def check(self, *, dev_given: bool = False) -> None:
         """Raise an :class:`InputError` naming the first bad option and its allowed range."""
         checks: list[tuple[bool, str]] = [
             (math.isfinite(self.epochs) and self.epochs > 0, f"epochs must be > 0, got {self.epochs}"),
@@ -146,8 +146,11 @@ class CrossEncoderOptions:
             (self.max_length >= 8, f"max length must be at least 8 tokens, got {self.max_length}"),
             (self.hard_negatives >= 0,
              f"hard negatives must be 0 or more, got {self.hard_negatives}"),
-            (0.0 < self.dev_fraction < 1.0,
-             f"dev fraction must lie in (0, 1), got {self.dev_fraction}"),
+            # a dev file replaces the split, so the fraction is not used then
+            (dev_given or 0.0 < self.dev_fraction < 1.0,
+             f"--dev-fraction must lie in (0, 1), got {self.dev_fraction}"),
+            (self.device is None or str(self.device).split(":")[0] in ("cpu", "cuda", "mps"),
+             f"unknown device {self.device!r}; use cpu, cuda (or cuda:N) or mps"),
             (self.eval_steps is None or self.eval_steps >= 1,
              f"eval steps must be at least 1, got {self.eval_steps}"),
             (self.threads is None or self.threads >= 1,
@@ -656,7 +659,7 @@ def train_cross_encoder(
     """
     started = time.perf_counter()
     opts = options or CrossEncoderOptions()
-    opts.check()
+    opts.check(dev_given=dev is not None)
     for module in ("sentence_transformers", "datasets", "accelerate"):
         require(module, "train", "Training a cross-encoder")
     output = Path(output)

@@ -511,10 +511,17 @@ class LearnedPairScorer(BaseEstimator):
         embeddings = (
             _encode(encoder, uniques, self.batch_size, False) if encoder is not None else None
         )
-        return self.fit_collection(
+        self.fit_collection(
             uniques, embeddings, left, right, y,
             None if encoder is None else str(getattr(encoder, "name", "encoder")),
         )
+        self.record_encoder(encoder)
+        return self
+
+    def record_encoder(self, encoder) -> None:
+        """Keep the vectors ``encoder`` gives a few fixed probe texts, so that a model of the
+        same name whose weights changed (retrained into the same folder) is noticed."""
+        self.encoder_probe_ = None if encoder is None else _probe(encoder)
 
     def fit_collection(
         self,
@@ -611,6 +618,16 @@ class LearnedPairScorer(BaseEstimator):
                 f"(dim {self.embedding_dim_}), but the model in use is {name!r} (dim {dim}); "
                 f"use --model {self.model_name_}, or retrain the scorer with this model"
             )
+        recorded = getattr(self, "encoder_probe_", None)
+        if recorded is not None:
+            now = _probe(encoder)
+            cos = float(np.min(np.sum(np.asarray(recorded) * now, axis=1)))
+            if cos < PROBE_MIN_COSINE:
+                raise ModelError(
+                    f"the model {name!r} embeds probe texts differently from the model of that "
+                    f"name this scorer was trained with (cosine {cos:.3f}; was the model "
+                    "retrained into the same folder?); retrain the scorer with this model"
+                )
 
     def score(
         self,
@@ -679,6 +696,8 @@ class LearnedPairScorer(BaseEstimator):
             "training_positive": self.n_positive_,
             "encoder": self.model_name_,
             "embedding_dim": self.embedding_dim_,
+            "encoder_probe": (None if getattr(self, "encoder_probe_", None) is None
+                              else np.round(self.encoder_probe_, 5).tolist()),
             "threshold": self.threshold_,
             "dev_metrics": self.dev_metrics_,
             "sklearn_version": sklearn.__version__,
@@ -740,6 +759,8 @@ class LearnedPairScorer(BaseEstimator):
         self.calibration_ = manifest.get("calibration", self.calibration)
         self.model_name_ = manifest.get("encoder")
         self.embedding_dim_ = manifest.get("embedding_dim")
+        probe = manifest.get("encoder_probe")  # absent in scorers saved before it existed
+        self.encoder_probe_ = None if probe is None else np.asarray(probe, dtype=np.float32)
         self.features_ = PairFeatures(use_embeddings=self.model_name_ is not None)
         self.feature_names_ = list(manifest["features"])
         if self.feature_names_ != self.features_.names:
@@ -752,6 +773,23 @@ class LearnedPairScorer(BaseEstimator):
         self.n_pairs_ = int(manifest.get("training_size", 0))
         self.n_positive_ = int(manifest.get("training_positive", 0))
         return self
+
+
+#: Texts whose vectors identify a scorer's embedding model (a few languages and shapes).
+PROBE_TEXTS = ("red cotton shirt size M", "Samsung Galaxy A54 5G 8GB 256GB",
+               "кошка сидит на окне", "harga murah sepatu anak")
+#: Lowest cosine between recorded and current probe vectors that counts as the same model: the
+#: same weights through ONNX int8 stay above 0.99 (BENCHMARKS: min cosine 0.995), while a
+#: fine-tune moves the vectors further.
+PROBE_MIN_COSINE = 0.98
+
+
+def _probe(encoder) -> np.ndarray:
+    from neardup.models.texts import SYMMETRIC_KIND
+
+    vectors = np.asarray(encoder.encode(list(PROBE_TEXTS), kind=SYMMETRIC_KIND), np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
 
 def is_scorer_folder(path: Any) -> bool:
@@ -815,6 +853,20 @@ class TrainReport:
         }
 
 
+def _check_scorer_output(output: Path) -> None:
+    from neardup.io.atomic import make_parent
+
+    if output.exists() and not output.is_dir():
+        raise InputError(f"Cannot write the scorer to {str(output)!r}: it is a file. Give a "
+                         "folder name.")
+    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST).is_file():
+        raise InputError(
+            f"{str(output)!r} already exists and is not a scorer written by `neardup train "
+            "scorer`; choose a new folder, or empty or delete that one."
+        )
+    make_parent(output)
+
+
 def train_pair_scorer(
     path: str | Path,
     *,
@@ -838,6 +890,9 @@ def train_pair_scorer(
     from neardup.evaluate.data import load_pairs
     from neardup.scoring import DefaultPairScorer, cosine_range_for
 
+    if output is not None:
+        # before the encoding and training that a late failure would waste
+        _check_scorer_output(Path(output))
     data = load_pairs(path, text1_col=text1_col, text2_col=text2_col, label_col=label_col,
                       label_kind="binary")
     y = np.asarray(data.labels, dtype=np.int64)
@@ -867,6 +922,7 @@ def train_pair_scorer(
     name = None if encoder is None else str(encoder.name)
     start = time.perf_counter()
     scorer.fit_collection(uniques, embeddings, left, right, y, name)
+    scorer.record_encoder(encoder)
     train_s = time.perf_counter() - start
 
     dev = scorer.dev_index_
