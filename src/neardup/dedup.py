@@ -439,7 +439,7 @@ class Deduplicator:
             raise InputError(
                 f"threshold {self.threshold} links pairs that were never candidates under "
                 f"{self.cluster} clustering (a missing pair counts as 0); give a threshold "
-                "above 0, or cluster='components'."
+                "above 0, or cluster='components' (--method components)."
             )
         if not _is_number(self.k) or int(self.k) != self.k or self.k < 1:
             raise InputError(f"k must be a whole number of at least 1, got {self.k!r}")

@@ -75,7 +75,7 @@ def test_select_for_rerank_keeps_floor_and_top_k_and_counts_the_cap() -> None:
     assert keep.tolist() == [True, True, True, False, False] and below == 2
     keep, below, over = select_for_rerank(pairs, floor=0.4, top_k=1, max_pairs=2)
     assert keep.tolist() == [True, True, False, False, False] and (below, over) == (2, 1)
-    with pytest.raises(InputError, match="top_k must be 0 or more"):
+    with pytest.raises(InputError, match=r"top_k \(--rerank-top-k\) must be 0 or more"):
         select_for_rerank(pairs, floor=0.4, top_k=-1, max_pairs=None)
 
 
@@ -307,7 +307,7 @@ def test_reranker_scores_outside_probabilities_are_refused(value, cluster) -> No
 
 
 def test_reranker_options_and_attributes_are_checked_with_names() -> None:
-    with pytest.raises(InputError, match="max_pairs must be a whole number.*10.0"):
+    with pytest.raises(InputError, match=r"max_pairs \(--rerank-max-pairs\) must be a whole number.*10.0"):
         Deduplicator(None, rerank=ColourReranker(), rerank_max_pairs=10.0).deduplicate(TEXTS)
 
     class Bare:  # no name, no default_threshold

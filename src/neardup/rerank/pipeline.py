@@ -71,14 +71,16 @@ class RerankStats:
 def check_rerank_options(floor: float, top_k: int, max_pairs: int | None) -> None:
     """Raise an InputError naming the bad pre-filter option."""
     if not np.isfinite(floor):
-        raise InputError(f"rerank floor must be a finite number, got {floor!r}")
+        raise InputError(f"rerank_floor (--rerank-floor) must be a finite number, got {floor!r}")
     if top_k < 0:
-        raise InputError(f"rerank top_k must be 0 or more, got {top_k}")
+        raise InputError(f"rerank_top_k (--rerank-top-k) must be 0 or more, got {top_k}")
     if max_pairs is not None and (isinstance(max_pairs, bool)
                                   or not isinstance(max_pairs, numbers.Integral)):
-        raise InputError(f"rerank max_pairs must be a whole number (or None), got {max_pairs!r}")
+        raise InputError(f"rerank_max_pairs (--rerank-max-pairs) must be a whole number (or "
+                         f"None), got {max_pairs!r}")
     if max_pairs is not None and max_pairs < 1:
-        raise InputError(f"rerank max_pairs must be at least 1 (or None for no cap), got {max_pairs}")
+        raise InputError(f"rerank_max_pairs (--rerank-max-pairs) must be at least 1 (or None "
+                         f"for no cap), got {max_pairs}")
 
 
 def select_for_rerank(
