@@ -68,6 +68,8 @@ def test_errors() -> None:
         choose_representatives(LABELS, ["a", "b"], strategy="longest")
     with pytest.raises(InputError, match="order has 2 values for 6 rows"):
         choose_representatives(LABELS, TEXTS, order=[1, 2])
+    with pytest.raises(InputError, match=r"cannot be compared \(NoneType, str\)"):
+        choose_representatives(LABELS, TEXTS, order=["b", None, "a", "c", "d", "e"])
     with pytest.raises(InputError, match="strategy must be"):
         choose_representatives(LABELS, TEXTS, strategy="random")  # type: ignore[arg-type]
 

@@ -51,7 +51,15 @@ def choose_representatives(
         if keys.shape != (n,):
             raise InputError(f"order has {keys.shape[0] if keys.ndim else 0} values for {n} rows")
         first_rank = np.empty(n, dtype=np.int64)
-        first_rank[np.argsort(keys, kind="stable")] = np.arange(n, dtype=np.int64)
+        try:
+            ranked = np.argsort(keys, kind="stable")
+        except TypeError:
+            kinds = sorted({type(k).__name__ for k in keys.tolist()})
+            raise InputError(
+                f"order mixes values that cannot be compared ({', '.join(kinds)}); give one "
+                "sortable key per row (numbers, or strings, or dates), with no missing ones"
+            ) from None
+        first_rank[ranked] = np.arange(n, dtype=np.int64)
 
     if strategy == "first":
         primary = np.zeros(n, dtype=np.float64)
