@@ -861,11 +861,12 @@ class Deduplicator:
             raise InputError(f"{len(texts1)} first texts but {len(texts2)} second texts")
         self._validate()
         if self.rerank is not None:
-            return np.asarray(
+            scores = np.asarray(
                 self._reranker().score(texts1, texts2, batch_size=self.rerank_batch_size,
                                        show_progress=self.show_progress),
                 dtype=np.float32,
             )
+            return _copies_score_one(texts1, texts2, scores)
         uniques, left, right = distinct_pair_texts(texts1, texts2)
         encoder = self._encoder()
         scorer = self._pair_scorer()
@@ -876,12 +877,7 @@ class Deduplicator:
                 show_progress=self.show_progress,
             )
         scores = np.asarray(scorer.score(uniques, embeddings, left, right), dtype=np.float32)
-        # copies after normalisation are linked as exact copies by deduplicate (score 1.0);
-        # blank texts are never linked
-        for i, (a, b) in enumerate(zip(texts1, texts2)):
-            if not is_blank(a) and _copy_key(a) == _copy_key(b):
-                scores[i] = 1.0
-        return scores
+        return _copies_score_one(texts1, texts2, scores)
 
     def _assemble(
         self,
@@ -1098,6 +1094,16 @@ def deduplicate(
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)) and bool(np.isfinite(value))
+
+
+def _copies_score_one(texts1: Sequence[str], texts2: Sequence[str],
+                      scores: np.ndarray) -> np.ndarray:
+    """Copies after normalisation get 1.0, the score deduplicate links them with (before any
+    scorer or re-ranker sees them); blank texts are never copies."""
+    for i, (a, b) in enumerate(zip(texts1, texts2)):
+        if not is_blank(a) and _copy_key(a) == _copy_key(b):
+            scores[i] = 1.0
+    return scores
 
 
 def _copy_key(text: str) -> str:

@@ -271,3 +271,16 @@ def test_integer_ids_are_members_as_they_are_removable(corpus, encoder):
     index = Index.build(["red apple pie", "blue sky"], ["1", "2"], encoder)
     assert 1 in index and "1" in index and 3 not in index and True not in index
     assert index.remove([1]) == 1 and 1 not in index
+
+
+def test_a_column_missing_so_far_takes_the_type_of_its_first_values(encoder, make_encoder,
+                                                                     tmp_path):
+    index = Index.build(["red apple pie", "blue sky"], ["a", "b"], encoder,
+                        metadata=pd.DataFrame({"t": [None, None], "ok": [True, None]}))
+    index.add(["green tea"], ["c"], metadata=pd.DataFrame({"t": [7], "ok": [0]}))
+    index.save(tmp_path / "idx")
+    back = Index.load(tmp_path / "idx", encoder=make_encoder())
+    for idx in (index, back):
+        meta = _meta(idx, "c")
+        assert meta == {"t": 7, "ok": False} and isinstance(meta["t"], int)
+        assert _meta(idx, "a") == {"t": None, "ok": True}

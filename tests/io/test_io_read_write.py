@@ -303,3 +303,17 @@ def test_parquet_rows_are_written_back_with_their_arrow_types(tmp_path):
     # batched reading gives the same types
     batches = list(iter_batches(tmp_path / "in.parquet", batch_size=2))
     assert batches[0]["big"].tolist()[0] == 9007199254740993
+
+
+def test_a_parquet_column_the_caller_changed_keeps_its_new_values(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": ["a", "b"], "price": [1, 2], "code": ["x", "y"]}),
+                   tmp_path / "p.parquet")
+    frame = read_table(tmp_path / "p.parquet")
+    frame["price"] = frame["price"] * 1.5  # int64 -> 1.5, 3.0
+    frame["code"] = [1, 2]  # strings -> integers
+    write_table(frame, tmp_path / "out.parquet")
+    back = pq.read_table(tmp_path / "out.parquet").to_pydict()
+    assert back["price"] == [1.5, 3.0] and back["code"] == [1, 2]

@@ -319,3 +319,9 @@ def test_reranker_options_and_attributes_are_checked_with_names() -> None:
     result = Deduplicator(None, rerank=Bare(), rerank_floor=0.0,
                           rerank_threshold=0.5).deduplicate(TEXTS)
     assert result.rerank.model == "Bare"
+
+
+def test_score_pairs_with_a_reranker_gives_copies_one() -> None:
+    dd = Deduplicator(None, rerank=ColourReranker())
+    scores = dd.score_pairs(["Blue phone, case", "blue phone case"], ["blue phone case!", "x"])
+    assert scores[0] == 1.0 and scores[1] == pytest.approx(0.1)

@@ -112,11 +112,27 @@ def _nullable(items: pd.DataFrame) -> pd.DataFrame:
         if col in RESERVED_COLUMNS:
             continue
         kind = out[col].dtype.kind
+        if kind == "O":
+            # booleans or integers with missing values arrive as objects (pandas, Arrow)
+            kind = _object_kind(out[col])
         if kind in "iu":
             out[col] = out[col].astype("Int64")
         elif kind == "b":
             out[col] = out[col].astype("boolean")
     return out
+
+
+def _object_kind(column: pd.Series) -> str:
+    """"b" or "i" when every present value of an object column is a bool or an integer."""
+    present = column.dropna().tolist()
+    if not present:
+        return "O"
+    if all(isinstance(v, (bool, np.bool_)) for v in present):
+        return "b"
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+           for v in present):
+        return "i"
+    return "O"
 
 
 def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -431,7 +447,7 @@ class Index:
         if not text_list:
             return
         if meta is not None and len(self._items):
-            meta = _match_metadata_types(self._items, meta)
+            meta = _match_metadata_types(_nullable(self._items), meta)
         vectors = self._encode(text_list, "passage", show_progress=show_progress)
         fids = np.arange(self._next_fid, self._next_fid + len(text_list), dtype=np.int64)
         new_items = pd.DataFrame({_ID: id_list, _TEXT: text_list, _FID: fids})
@@ -446,8 +462,9 @@ class Index:
             self._items = new_items.reindex(columns=columns)
         else:
             # rows lacking a column (old or new ones) must not turn 3 into 3.0
-            self._items = pd.concat([_nullable(self._items), _nullable(new_items)],
-                                    ignore_index=True, sort=False)
+            # (and once more after: a column all missing so far takes the type of its values)
+            self._items = _nullable(pd.concat([_nullable(self._items), _nullable(new_items)],
+                                              ignore_index=True, sort=False))
         self._items[_FID] = self._items[_FID].astype(np.int64)
         self._touch()
 
@@ -670,7 +687,13 @@ class Index:
         faiss = _faiss()
         try:
             faiss_index = faiss.read_index(str(folder / INDEX_FILE))
-            items = pd.read_parquet(folder / ITEMS_FILE)
+            # integers with missing values read back as integers, not floats
+            import pyarrow.parquet as pq
+
+            from neardup.io.readers import _nullable_integers
+
+            items = _nullable(pq.read_table(folder / ITEMS_FILE).to_pandas(
+                types_mapper=_nullable_integers))
         except Exception as exc:  # faiss raises RuntimeError, arrow its own errors
             raise InputError(
                 f"Cannot read the index at {str(folder)!r}: {exc}. The files are damaged: "

@@ -59,20 +59,34 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
         df.to_parquet(path, index=False)
         return
     arrays, fields = [], []
+    errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
     for name, col in zip(names, df.columns):
         field = known.get(name)
         values = df[col]
-        if field is not None:
+        try:
+            inferred = pa.Array.from_pandas(values)
+        except errors:
+            inferred = None
+        arr = inferred
+        if field is not None and not (inferred is not None and inferred.type.equals(field.type)):
+            numeric = inferred is not None and all(
+                pa.types.is_integer(t) or pa.types.is_floating(t)
+                for t in (inferred.type, field.type))
             try:
-                arrays.append(pa.array(values.astype(object).where(values.notna(), None),
-                                       type=field.type, from_pandas=True))
-                fields.append(field)
-                continue
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                pass  # a column the caller changed: let pandas choose its type
-        arr = pa.Array.from_pandas(values)
+                if numeric:
+                    # a safe cast refuses 1.5 into int64 (a column the caller changed)
+                    arr = inferred.cast(field.type, safe=True)
+                else:
+                    # maps, decimals, dictionaries, narrow structs: the values as read
+                    arr = pa.array(values.astype(object).where(values.notna(), None),
+                                   type=field.type, from_pandas=True)
+            except errors:
+                arr = inferred  # changed by the caller: the type pandas gives it
+        if arr is None:
+            raise pa.ArrowInvalid(f"column {name!r} cannot be written to Parquet")
         arrays.append(arr)
-        fields.append(pa.field(name, arr.type))
+        same = field is not None and arr.type.equals(field.type)
+        fields.append(field if same else pa.field(name, arr.type))
     pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path)
 
 
