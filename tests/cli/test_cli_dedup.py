@@ -429,3 +429,19 @@ def test_model_none_is_read_as_presets_are(products: Path, tmp_path: Path) -> No
     assert run("dedup", products, "--text", "title", "--model", " None ", "--threshold", "0.5",
                "-o", tmp_path / "o", "--quiet") == 0
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["model"] is None
+
+
+def test_the_printed_automatic_threshold_reproduces_the_run(products: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    import re
+
+    assert run("dedup", products, "--text", "title", "--model", "none", "-o", tmp_path / "a",
+               "--quiet") == 0
+    printed = capsys.readouterr()
+    value = re.search(r"--threshold (\S+),", printed.out + printed.err).group(1)
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert float(value) == summary["threshold"]  # exactly the value used, not a rounding
+    assert run("dedup", products, "--text", "title", "--model", "none", "-o", tmp_path / "b",
+               "--threshold", value, "--quiet") == 0
+    assert (tmp_path / "a" / "clusters.csv").read_text() == (
+        tmp_path / "b" / "clusters.csv").read_text()

@@ -357,7 +357,8 @@ def dedup(
     out.print(table)
     if result.threshold.source.startswith("auto") and math.isfinite(result.threshold.value):
         console.print(
-            f"Reuse this threshold with --threshold {result.threshold.value:.4f}, "
+            # the value as used: a rounded one could sit above a pair this run linked
+            f"Reuse this threshold with --threshold {result.threshold.value!r}, "
             "or tune it on labelled data with `neardup evaluate`."
         )
 
