@@ -291,7 +291,8 @@ def auto_threshold(
         table = COMPONENTS_THRESHOLDS if linkage == "components" else MODEL_THRESHOLDS
         if scorer_name in table:
             c = table[scorer_name]
-            lo, hi = c - guard[0], c + guard[1]
+            # rounded: 0.34 - 0.1 is 0.24000000000000002, which the summary would print
+            lo, hi = round(c - guard[0], 12), round(c + guard[1], 12)
             details["guard"] = (lo, hi)
             if not lo <= t <= hi:
                 details["unguarded"] = t
