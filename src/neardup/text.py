@@ -14,7 +14,7 @@ _SPACE = re.compile(r"\s+", re.UNICODE)
 #: normalise alike): kept, each set apart by spaces so that "day😀" and "day 😀" still agree.
 #: Punctuation that only separates words (.,;:!?'"()[]-/ ...) becomes a space.
 _KEPT_ASCII = "$+<=>|~#%&@"
-#: One pass over an ASCII text (str.translate is ~3x quicker than two regex substitutions)
+#: The same for an ASCII text, as one str.translate pass instead of two regex substitutions
 _ASCII_TABLE = {
     **{ord(c): " " for c in map(chr, range(128)) if not (c.isalnum() or c.isspace() or c == "_")},
     **{ord(c): f" {c} " for c in _KEPT_ASCII},
@@ -64,7 +64,7 @@ def _punct_unicode() -> re.Pattern[str]:
     # \w does not match combining marks, and NFKC composes them only for some scripts:
     # without them in the class, Devanagari vowel signs, Thai tone marks or Arabic harakat
     # became spaces, and "दाल" (lentils) and "दिल" (heart) normalised alike. Built on the first
-    # non-ASCII text (~20 ms), not at import; ASCII keeps the plain class, ~3x quicker.
+    # non-ASCII text (~20 ms), not at import; ASCII texts use _ASCII_TABLE.
     return re.compile(f"[^\\w\\s{_mark_ranges()}{_symbol_ranges()}#%&@]")
 
 
@@ -81,10 +81,10 @@ def _symbol_unicode() -> re.Pattern[str]:
 
 @functools.cache
 def _unicode_table() -> dict[int, str]:
-    """The two classes above as one str.translate table (one pass, ~2x quicker than two
-    substitutions), built from the regexes themselves so the two cannot disagree. Built on the
-    first non-ASCII text (~0.2 s, once per process); characters from U+20000 up (historic CJK,
-    private use) are left as they are."""
+    """The two classes above as one str.translate table, built from the regexes themselves so
+    the two cannot disagree (normalising 100,000 synthetic English and Russian texts: 0.70 s
+    against 1.30 s for the two substitutions). Built on the first non-ASCII text (~0.2 s, once
+    per process); characters from U+20000 up (historic CJK, private use) are left as they are."""
     punct, symbol = _punct_unicode(), _symbol_unicode()
     table: dict[int, str] = {}
     for cp in range(0x20000):
