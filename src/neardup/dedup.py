@@ -35,7 +35,7 @@ from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
 from neardup.pairs import Pairs, distinct_pair_texts
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
-from neardup.text import NormalizedTexts, is_blank, normalize, normalize_all
+from neardup.text import NormalizedTexts, normalize, normalize_all
 
 if TYPE_CHECKING:
     from neardup.rerank import Reranker, RerankStats
@@ -218,13 +218,10 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
     norm_of: dict[str, str] = {}
     empty: list[int] = []
     for row, text in enumerate(texts):
-        key = norm = normalize(text)
-        if not key:
-            if is_blank(text):
-                empty.append(row)
-                continue
-            # only symbols (emoji, "***"): still a text, matched as written
-            key = norm = normalize(text, strip_punctuation=False)
+        key = norm = _copy_key(text)
+        if not key:  # nothing visible (see text.is_blank)
+            empty.append(row)
+            continue
         if sources is not None:
             # copies are merged within a source only, so every distinct text keeps one source
             key = f"{sources[row]}\x00{key}"
@@ -1101,11 +1098,13 @@ def _copies_score_one(texts1: Sequence[str], texts2: Sequence[str],
     """Copies after normalisation get 1.0, the score deduplicate links them with (before any
     scorer or re-ranker sees them); blank texts are never copies."""
     for i, (a, b) in enumerate(zip(texts1, texts2)):
-        if not is_blank(a) and _copy_key(a) == _copy_key(b):
+        key = _copy_key(a)
+        if key and key == _copy_key(b):
             scores[i] = 1.0
     return scores
 
 
 def _copy_key(text: str) -> str:
-    """The key ``_collapse`` merges copies by (symbol-only texts as written)."""
+    """The key ``_collapse`` merges copies by: the normalised text, or for a text of symbols
+    only (emoji, "***") the text as written; empty exactly when the text is blank."""
     return normalize(text) or normalize(text, strip_punctuation=False)

@@ -123,7 +123,8 @@ def _nullable(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _object_kind(column: pd.Series) -> str:
-    """"b" or "i" when every present value of an object column is a bool or an integer."""
+    """"b", "i" or "s" when every present value of an object column is a bool, an integer or
+    a string; "O" otherwise (also when none is present)."""
     present = column.dropna().tolist()
     if not present:
         return "O"
@@ -132,6 +133,8 @@ def _object_kind(column: pd.Series) -> str:
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
            for v in present):
         return "i"
+    if all(isinstance(v, str) for v in present):
+        return "s"
     return "O"
 
 
@@ -147,7 +150,7 @@ def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
             continue
         have, new = items[col].dtype, out[col].dtype
         if have.kind not in "iufb":
-            if new.kind in "iufb" and _all_strings(items[col]):
+            if new.kind in "iufb" and _object_kind(items[col]) == "s":
                 # a text column stays text: 3 would be 3 until the index is saved, then "3"
                 out[col] = out[col].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
             continue
@@ -182,11 +185,6 @@ def _match_metadata_types(items: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFra
                 f"have {sample!r}; give values of the same type, or a new column name."
             ) from None
     return out
-
-
-def _all_strings(column: pd.Series) -> bool:
-    present = column.dropna()
-    return len(present) > 0 and all(isinstance(v, str) for v in present.tolist())
 
 
 def _bool_number_mix(col: str, have: np.dtype, values: pd.Series) -> pd.Series:
@@ -397,10 +395,11 @@ class Index:
         return len(self._items)
 
     def __contains__(self, item_id: object) -> bool:
-        # integer ids are stored as strings, as add/remove/get take them (see _as_ids)
-        if isinstance(item_id, (int, np.integer)) and not isinstance(item_id, (bool, np.bool_)):
-            item_id = str(int(item_id))
-        return isinstance(item_id, str) and item_id in self._id_set
+        # integer ids are stored as strings, as add and remove take them
+        try:
+            return _as_ids([item_id])[0] in self._id_set
+        except InputError:
+            return False
 
     def __repr__(self) -> str:
         where = f", path={str(self.path)!r}" if self.path is not None else ""

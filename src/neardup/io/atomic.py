@@ -129,6 +129,19 @@ def make_parent(final: Path, *, folder: bool = True) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
 
 
+def check_output_folder(output: Path, manifest: str, kind: str, command: str) -> None:
+    """Refuse, before any work, an output that is a file or a non-empty folder that this kind
+    of run did not write (no ``manifest`` in it): the run replaces the folder."""
+    if output.exists() and not output.is_dir():
+        raise InputError(f"Cannot write the {kind} to {str(output)!r}: it is a file. Give a "
+                         "folder name.")
+    if output.is_dir() and any(output.iterdir()) and not (output / manifest).is_file():
+        raise InputError(
+            f"{str(output)!r} already exists and is not a {kind} written by `{command}`; "
+            "choose a new folder, or empty or delete that one."
+        )
+
+
 def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
     """The absolute output folder and a fresh staging folder beside it (same filesystem)."""
     final = _absolute(directory)

@@ -515,9 +515,7 @@ def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     if columns is not None:
         _check_columns(path, columns, _parquet_columns(path))
     table = pq.read_table(path, columns=list(columns) if columns is not None else None)
-    frame = _flatten_index(_arrow_to_pandas(table))
-    frame.attrs[ARROW_SCHEMA] = table.schema  # reset_index may have dropped attrs
-    return frame
+    return _flatten_index(_arrow_to_pandas(table))  # reset_index keeps attrs
 
 
 def _iter_parquet(

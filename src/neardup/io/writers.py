@@ -50,14 +50,11 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     import pyarrow.parquet as pq
 
     schema = df.attrs.get(ARROW_SCHEMA)
-    if not isinstance(schema, pa.Schema):
-        df.to_parquet(path, index=False)
-        return
     names = [str(c) for c in df.columns]
-    known = {f.name: f for f in schema}
-    if len(set(names)) != len(names):
-        df.to_parquet(path, index=False)
+    if not isinstance(schema, pa.Schema) or len(set(names)) != len(names):
+        df.to_parquet(path, index=False)  # not read from Parquet, or names a schema cannot key
         return
+    known = {f.name: f for f in schema}
     arrays, fields = [], []
     errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
     for name, col in zip(names, df.columns):

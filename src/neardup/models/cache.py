@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from neardup.io.atomic import make_readable
+from neardup.io.atomic import make_parent, make_readable
 
 CACHE_ENV = "NEARDUP_CACHE"
 
@@ -30,8 +30,6 @@ def build_folder_atomically(final: Path, build: Callable[[Path], object]) -> Pat
     """
     if final.is_dir():
         return final
-    from neardup.io.atomic import make_parent
-
     make_parent(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:

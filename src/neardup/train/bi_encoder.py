@@ -294,14 +294,9 @@ class BiEncoderTrainResult:
 
 
 def _check_output(output: Path) -> None:
-    if output.exists() and not output.is_dir():
-        raise InputError(f"Cannot write the model to {str(output)!r}: it is a file. Give a "
-                         "folder name.")
-    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST).is_file():
-        raise InputError(
-            f"{str(output)!r} already exists and is not a model written by `neardup train "
-            "bi-encoder`; choose a new folder, or empty or delete that one."
-        )
+    from neardup.io.atomic import check_output_folder
+
+    check_output_folder(output, MANIFEST, "model", "neardup train bi-encoder")
 
 
 def _choose_loss(task: Task, loss: str | None) -> str:

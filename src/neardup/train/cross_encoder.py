@@ -663,16 +663,10 @@ def train_cross_encoder(
     for module in ("sentence_transformers", "datasets", "accelerate"):
         require(module, "train", "Training a cross-encoder")
     output = Path(output)
-    if output.exists() and not output.is_dir():
-        raise InputError(f"cannot write the model into {str(output)!r}: it is a file; give a folder")
+    from neardup.io.atomic import check_output_folder
     from neardup.rerank.cross_encoder import MANIFEST as RERANKER_MANIFEST
 
-    if (output.is_dir() and any(output.iterdir())
-            and not (output / RERANKER_MANIFEST).is_file()):
-        raise InputError(
-            f"{str(output)!r} already exists and is not a re-ranker written by `neardup train "
-            "cross-encoder`; choose a new folder, or empty or delete that one."
-        )
+    check_output_folder(output, RERANKER_MANIFEST, "re-ranker", "neardup train cross-encoder")
 
     # -- data, split and models: all checked before anything heavy is loaded ------------------
     def read(src: str | Path | PairData) -> PairData:

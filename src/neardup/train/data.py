@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from neardup.errors import InputError
+from neardup.text import normalize
 
 __all__ = [
     "TASKS",
@@ -482,8 +483,6 @@ def _group_labels(frame: pd.DataFrame, col: str, source: str) -> tuple[np.ndarra
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
     """The unordered, normalised identity of a text pair."""
-    from neardup.text import normalize
-
     x, y = normalize(a), normalize(b)
     return (x, y) if x <= y else (y, x)
 
@@ -591,21 +590,15 @@ def _check_fraction(dev_fraction: float) -> None:
 
 
 def _shared(rows_texts: Sequence[Sequence[str]], train: np.ndarray, dev: np.ndarray) -> int:
-    from neardup.text import normalize
-
-    left = {normalize(t) for i in train for t in rows_texts[int(i)]}
-    return len({normalize(t) for i in dev for t in rows_texts[int(i)]} & left)
+    left = {t for i in train for t in rows_texts[int(i)]}
+    return len({t for i in dev for t in rows_texts[int(i)]} & left)
 
 
 def _components(rows_texts: Sequence[Sequence[str]]) -> list[list[int]]:
-    """Rows grouped so that rows sharing any text are in one group (union-find on texts, as
-    :func:`neardup.text.normalize` sees them: "Pear 1" and "pear 1" are one text, as they are
-    one pair for :func:`pair_key`), listed in an order that does not depend on the rows'
-    order (each group by its smallest text), so that a seed gives the same split however
-    the file is sorted."""
-    from neardup.text import normalize
-
-    rows_texts = [[normalize(t) for t in texts] for texts in rows_texts]
+    """Rows grouped so that rows sharing any text are in one group (union-find on the texts
+    as given: :func:`text_disjoint_split` passes them normalised), listed in an order that
+    does not depend on the rows' order (each group by its smallest text), so that a seed
+    gives the same split however the file is sorted."""
     parent = list(range(len(rows_texts)))
 
     def find(i: int) -> int:
@@ -679,6 +672,9 @@ def text_disjoint_split(
     _check_fraction(dev_fraction)
     n = len(rows_texts)
     target = max(1, int(round(n * dev_fraction)))
+    # texts as normalize sees them, once: "Pear 1" and "pear 1" are one text, as they are
+    # one pair for pair_key
+    rows_texts = [[normalize(t) for t in texts] for texts in rows_texts]
     components = _components(rows_texts)
     everything = np.arange(n, dtype=np.int64)
     for attempt in range(10):
@@ -711,13 +707,9 @@ def text_disjoint_split(
 
 
 def _row_key(texts: Sequence[str]) -> tuple[str, ...]:
-    """A row's identity: a pair is unordered (:func:`pair_key`), a longer row keeps its order
-    (query, positive, negative)."""
-    if len(texts) == 2:
-        return pair_key(texts[0], texts[1])
-    from neardup.text import normalize
-
-    return tuple(normalize(t) for t in texts)
+    """A row's identity from its normalised texts: a pair is unordered (as :func:`pair_key`),
+    a longer row keeps its order (query, positive, negative)."""
+    return tuple(sorted(texts)) if len(texts) == 2 else tuple(texts)
 
 
 def group_disjoint_split(

@@ -619,7 +619,8 @@ class LearnedPairScorer(BaseEstimator):
                 f"use --model {self.model_name_}, or retrain the scorer with this model"
             )
         recorded = getattr(self, "encoder_probe_", None)
-        if recorded is not None:
+        # the pipeline asks at each step that uses the scorer: probe an encoder object once
+        if recorded is not None and getattr(self, "_probed", None) is not encoder:
             now = _probe(encoder)
             cos = float(np.min(np.sum(np.asarray(recorded) * now, axis=1)))
             if cos < PROBE_MIN_COSINE:
@@ -628,6 +629,7 @@ class LearnedPairScorer(BaseEstimator):
                     f"name this scorer was trained with (cosine {cos:.3f}; was the model "
                     "retrained into the same folder?); retrain the scorer with this model"
                 )
+            self._probed = encoder
 
     def score(
         self,
@@ -854,16 +856,9 @@ class TrainReport:
 
 
 def _check_scorer_output(output: Path) -> None:
-    from neardup.io.atomic import make_parent
+    from neardup.io.atomic import check_output_folder, make_parent
 
-    if output.exists() and not output.is_dir():
-        raise InputError(f"Cannot write the scorer to {str(output)!r}: it is a file. Give a "
-                         "folder name.")
-    if output.is_dir() and any(output.iterdir()) and not (output / MANIFEST).is_file():
-        raise InputError(
-            f"{str(output)!r} already exists and is not a scorer written by `neardup train "
-            "scorer`; choose a new folder, or empty or delete that one."
-        )
+    check_output_folder(output, MANIFEST, "scorer", "neardup train scorer")
     make_parent(output)
 
 
