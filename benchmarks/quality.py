@@ -159,8 +159,8 @@ def neardup_groups(
 ) -> tuple[float, str, dict]:
     result = dd.deduplicate(gs.texts, sources=sources)
     m = cluster_metrics(gs.labels, result.labels)
-    return result.threshold.value, result.threshold.source, {"pair_f1": m.pair_f1,
-                                                             "row_f1": m.row_f1}
+    return result.threshold.value, result.threshold.source, {
+        "pair_f1": m.pair_f1, "row_f1": m.row_f1, "rows_at_k": result.n_rows_at_k}
 
 
 def best_threshold_on(gs: GroupSet, dd: Deduplicator, grid: np.ndarray) -> float:
@@ -179,6 +179,7 @@ def group_table(sets: list[GroupSet], encoders: dict[str, CachedEncoder], tuned_
     print("\n### Duplicate groups: pair F1 / row-F1\n")
     print("| set | method | threshold (how chosen) | pair F1 | row-F1 |")
     print("|---|---|---|---|---|")
+    at_k: list[str] = []
     for gs in sets:
         rows: list[tuple[str, str, dict]] = []
         lex = lexical_knn_pairs(gs.texts, k=50)
@@ -194,6 +195,7 @@ def group_table(sets: list[GroupSet], encoders: dict[str, CachedEncoder], tuned_
         dd = Deduplicator(encoders["e5-small"])
         t, source, m = neardup_groups(gs, dd)
         rows.append(("**neardup default**", f"{t:.3f} ({source}, no labels)", m))
+        at_k.append(f"{gs.name} {m['rows_at_k']} of {len(gs.texts)}")
         if gs.sources is not None:
             t, source, m = neardup_groups(gs, dd, gs.sources)
             rows.append(("neardup default, `--link-across dataset`", f"{t:.3f} ({source})", m))
@@ -205,6 +207,8 @@ def group_table(sets: list[GroupSet], encoders: dict[str, CachedEncoder], tuned_
             print(f"| {gs.name} ({len(gs.texts)}) | {method} | {how} | {m['pair_f1']:.3f} | "
                   f"{m['row_f1']:.3f} |")
         sys.stdout.flush()
+    print("\nTexts with k or more linked candidates (`rows_at_k`, neardup default): "
+          + "; ".join(at_k))
 
 
 def pair_table(sets: list[PairSet], encoders: dict[str, CachedEncoder]) -> None:
