@@ -131,10 +131,38 @@ def test_digit_tokens_are_the_word_runs_that_hold_a_digit() -> None:
         # without separators between digits, the tokens are the normalised words with a digit
         if re.search(r"\d[.,:/]\d", text):
             continue
-        words = re.findall(r"\w+", normalize(text))
+        words = re.findall(r"\w+", normalize(text).replace("٣٤٥", "345"))  # digits as ASCII
         assert digit_tokens(text) == frozenset(w for w in words if re.search(r"\d", w)), text
     assert digit_tokens("v2_beta x86-64 3.5mm") == {"v2_beta", "x86", "64", "3.5mm"}
     assert digit_tokens("version 2.") == {"2"}  # a full stop after a number is not a decimal
+
+
+def test_one_number_written_two_ways_is_one_token() -> None:
+    same = [
+        ("Population 1,000", "population 1000"), ("1.000.000 rub", "1000000 rub"),
+        ("чайник 1,7 л", "чайник 1.7л"), ("on 05.06.2023", "on 05/06/2023"),
+        ("٣٤٥ arabic", "345 arabic"), ("low -5 C", "low −5 C"), ("до +5", "до 5"),
+    ]
+    for a, b in same:
+        assert digit_tokens(a) == digit_tokens(b), (a, b)
+    different = [("low -5 C", "low 5 C"), ("3.5 mm", "5.3 mm"), ("05/06/2023", "06/05/2023"),
+                 ("в 2023 г.", "500 гр")]
+    for a, b in different:
+        assert digit_tokens(a) != digit_tokens(b), (a, b)
+    # the Russian year abbreviation is not grams
+    assert digit_tokens("в 2023 г.") == digit_tokens("в 2023 году") == {"2023"}
+
+
+def test_a_number_apart_from_its_unit_is_the_same_token() -> None:
+    # sellers write "500 ml" and "500ml" for the same bottle; the number penalty must not
+    # tell them apart, and must still tell 128 GB from 64 GB
+    assert digit_tokens("Botol 500 ml") == digit_tokens("botol 500ML") == {"500ml"}
+    assert digit_tokens("Вода 1,5 л") == digit_tokens("вода 1,5л") == {"1.5л"}
+    assert digit_tokens("iPhone 12 Pro 128 GB") == {"12", "128gb"}
+    agree = number_agreement(["ssd 128 gb", "ssd 128gb", "ssd 64 gb"], [0, 0], [1, 2])
+    assert agree.tolist() == [1.0, 0.0]
+    # words that are not units wherever they follow a number stay apart
+    assert digit_tokens("2 in 1, 3 x 4, 10 mls") == {"2", "1", "3", "4", "10"}
 
 
 @pytest.mark.parametrize(("a", "b"), [

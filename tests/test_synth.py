@@ -129,3 +129,11 @@ def test_no_text_stands_in_two_groups() -> None:
     clashes = [t for t, g in zip(c.texts, c.groups.tolist())
                if owner.setdefault(normalize(t), g) != g]
     assert clashes == []
+
+
+def test_a_numpy_integer_seed_is_an_integer_seed() -> None:
+    import numpy as np
+
+    from neardup.synth import make_near_duplicates
+
+    assert make_near_duplicates(20, seed=np.int64(3)).texts == make_near_duplicates(20, seed=3).texts

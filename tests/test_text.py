@@ -100,3 +100,15 @@ def test_the_unicode_table_agrees_with_the_ascii_one() -> None:
         if c.isalnum():
             continue
         assert normalize(f"ж{c}ж") == normalize(f"z{c}z").replace("z", "ж"), repr(c)
+
+
+def test_a_minus_sign_is_not_punctuation() -> None:
+    from neardup.text import normalize
+
+    assert normalize("Overnight low -5 C") != normalize("Overnight low 5 C")
+    assert normalize("Bitcoin price -10%") != normalize("Bitcoin price 10%")
+    assert normalize("low -5 C") == normalize("low −5 C")  # ASCII and Unicode minus agree
+    # hyphens inside words and number ranges, spaced or not, stay separators
+    assert normalize("x86-64") == "x86 64"
+    assert normalize("Jeans 811 - 821") == normalize("Jeans 811-821") == "jeans 811 821"
+    assert normalize("well-known") == "well known"

@@ -165,3 +165,35 @@ def test_components_threshold_moves_by_the_recorded_constants() -> None:
     # a scorer without recorded constants has nothing to move by
     assert auto_threshold(s, scorer="mine", linkage="components").value == pytest.approx(
         auto_threshold(s, scorer="mine").value)
+
+
+def test_valley_is_between_the_modes_not_inside_the_larger_one() -> None:
+    # a flat-topped or wiggly big mode has several local maxima; the valley must still be the
+    # gap between the unrelated pairs and the duplicates
+    flat = np.r_[np.repeat(np.linspace(0.1, 0.4, 30), 10), np.repeat(np.linspace(0.8, 0.95, 15), 4)]
+    assert 0.4 < valley_threshold(flat) < 0.8
+    rng = np.random.default_rng(0)
+    noisy = np.r_[rng.normal(0.3, 0.05, 2000), rng.normal(0.85, 0.03, 200)]
+    assert 0.45 < valley_threshold(noisy) < 0.75
+
+
+@pytest.mark.parametrize("method", ["mixture", "otsu", "valley"])
+def test_automatic_threshold_stays_above_zero(method: str) -> None:
+    # scores all 0 or below, for a scorer with no recorded constant (no guard band): the
+    # clusterings refuse a threshold <= 0, and nothing scored 0 should link
+    from neardup.cluster import agglomerative
+    from neardup.pairs import Pairs
+
+    for scores in (np.zeros(30), np.full(30, -0.2)):
+        t = auto_threshold(scores, method=method, scorer="my-scorer").value  # type: ignore[arg-type]
+        assert t > 0
+        pairs = Pairs.from_arrays(np.arange(30), np.arange(1, 31), scores)
+        assert np.unique(agglomerative(31, pairs, threshold=t)).size == 31
+
+
+def test_bad_method_or_fraction_fails_on_small_collections_too() -> None:
+    for n in (10, 30):
+        with pytest.raises(ValueError, match="unknown threshold method"):
+            auto_threshold(np.full(n, 0.5), method="otsu ")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="upper_fraction"):
+            auto_threshold(np.full(n, 0.5), upper_fraction=5.0)

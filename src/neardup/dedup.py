@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from neardup.cluster.agglomerative import TOLERANCE as LINK_TOLERANCE
+from neardup.cluster.agglomerative import link_cut
 from neardup.errors import InputError, ResultWarning
 from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
@@ -711,14 +711,14 @@ class Deduplicator:
         from neardup import cluster as cl
 
         # the clusterings' shared slack for float32 scores (neardup.cluster.agglomerative)
-        linked = scored.select(scored.score >= threshold - LINK_TOLERANCE)
+        linked = scored.select(scored.score >= link_cut(threshold))
         if self.cluster == "components":
             return cl.connected_components(n, linked)
         if self.cluster == "leiden":
             # CPM gains w - resolution for a pair of weight w: at resolution == threshold a pair
             # exactly at the threshold (or a float32 hair below it) would not link, unlike the
             # other clusterings; the same slack keeps "at or above the threshold links"
-            return cl.leiden(n, linked, resolution=max(threshold - LINK_TOLERANCE, 0.0),
+            return cl.leiden(n, linked, resolution=max(link_cut(threshold), 0.0),
                              objective="CPM")
         return cl.agglomerative(n, scored, threshold=threshold, linkage="average")
 
@@ -835,7 +835,7 @@ class Deduplicator:
         knn_sources = {"knn", "lexical-knn"} & set(self._candidate_sources())
         if not knn_sources or k >= n - 1 or not len(graph.scored) or not np.isfinite(threshold):
             return 0
-        linked = graph.scored.select(graph.scored.score >= threshold - LINK_TOLERANCE)
+        linked = graph.scored.select(graph.scored.score >= link_cut(threshold))
         degree = (np.bincount(linked.left, minlength=n)
                   + np.bincount(linked.right, minlength=n))
         count = int((degree >= k).sum())
@@ -896,7 +896,7 @@ class Deduplicator:
         # star edges from that row to its exact copies
         first_row = collapsed.first_rows()
         linked = scored.select(
-            (scored.score >= threshold.value - LINK_TOLERANCE)
+            (scored.score >= link_cut(threshold.value))
             & (unique_labels[scored.left] == unique_labels[scored.right])
         ) if len(scored) else scored
         left = [first_row[linked.left]]

@@ -27,6 +27,7 @@ contiguous.
 
 from __future__ import annotations
 
+import operator
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -646,6 +647,10 @@ def make_near_duplicates(
     if max_group_size < 2:
         raise InputError(f"max_group_size must be at least 2, got {max_group_size}")
     n = int(n)
+    try:
+        seed = operator.index(seed)  # numpy integers too; random.Random refuses them
+    except TypeError:
+        raise InputError(f"seed must be an integer, got {seed!r}") from None
     r = random.Random(seed)
     langs, kinds_ = tuple(languages), tuple(kinds)
     sizes = _group_sizes(n, singleton_share, max_group_size, r)

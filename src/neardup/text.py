@@ -96,6 +96,18 @@ def _unicode_table() -> dict[int, str]:
     return table
 
 
+#: An ASCII hyphen that is a minus sign: before a digit, at the start of the text or after a
+#: space or "(" that does not follow a digit ("low -5 C", "(-10%)"; not "x86-64", "10-20" or
+#: the range "811 - 821"). It becomes U+2212, a symbol that normalisation keeps, so "-5" and
+#: "5" do not normalise alike while "-5" and "−5" do.
+_MINUS = re.compile(r"(?:^|(?<=^[\s(])|(?<=[^\d\s][\s(]))-(?=\d)")
+
+
+def mark_minus(text: str) -> str:
+    """``text`` with every ASCII hyphen that is a minus sign (see :data:`_MINUS`) as U+2212."""
+    return _MINUS.sub("\u2212", text) if "-" in text else text
+
+
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     """Canonical form used for matching: NFKC, case-folded, punctuation to space, symbols set
     apart by spaces, spaces folded.
@@ -104,7 +116,7 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     casefold handles more than ``lower`` (German sharp s, Cyrillic variants). Invisible format
     characters, variation selectors and optional Arabic and Hebrew vowel points are deleted.
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = mark_minus(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
         # casefold turns the Turkish dotted capital I into "i" + combining dot above
         text = _ignorable().sub("", text).replace("i\u0307", "i")

@@ -54,6 +54,9 @@ class ThresholdChoice:
 #: transfer to Amazon-Google (its best plain threshold is 0.68); prefer ``method="mixture"``.
 #: Below this many candidate scores the automatic rules fall back to the recorded constant.
 MIN_SCORES = 20
+#: Lowest automatic threshold: average linkage and Leiden need one above 0 (a missing pair
+#: counts 0), and a rule fitted to scores that are all 0 or less would otherwise return 0.
+MIN_THRESHOLD = 1e-3
 #: Threshold for a scorer with no recorded constant and too few scores (a probability scale).
 FALLBACK_THRESHOLD = 0.5
 #: Most scores the mixture is fitted to. EM costs ~20 passes over the scores per iteration for
@@ -169,18 +172,32 @@ def mixture_threshold(
 
 
 def valley_threshold(scores: np.ndarray, *, bins: int = 50, lo: float | None = None) -> float:
-    """Lowest point of the smoothed histogram between its two largest modes."""
+    """Lowest point of the smoothed histogram between its highest mode and the mode that the
+    deepest valley separates from it (Otsu's threshold when there is no second mode)."""
     s = _clean(scores)
     if lo is not None:
         s = s[s >= lo]
     if s.size == 0:
         raise ValueError("valley_threshold needs at least one finite score")
+    from scipy.signal import find_peaks
+
     hist, edges = np.histogram(s, bins=bins)
     h = np.convolve(hist.astype(np.float64), np.ones(5) / 5, mode="same")
-    peaks = [i for i in range(1, len(h) - 1) if h[i] >= h[i - 1] and h[i] >= h[i + 1]]
-    if len(peaks) < 2:
+    # The highest mode, and the mode separated from it by the deepest valley: a flat top or a
+    # wiggle on one mode's flank is a local maximum too, and taking the two highest maxima put
+    # the "valley" inside the larger mode. find_peaks reports a flat top once; zero padding
+    # lets a mode in the first or last bin count.
+    peaks = find_peaks(np.r_[0.0, h, 0.0])[0] - 1
+    if peaks.size < 2:
         return otsu_threshold(s)
-    a, b = sorted(sorted(peaks, key=lambda i: -h[i])[:2])
+    first = int(peaks[np.argmax(h[peaks])])
+    depth = [
+        min(h[p], h[first]) - h[min(p, first) : max(p, first) + 1].min() for p in peaks.tolist()
+    ]
+    second = int(peaks[int(np.argmax(depth))])
+    if depth[int(np.argmax(depth))] <= 0:
+        return otsu_threshold(s)
+    a, b = min(first, second), max(first, second)
     k = a + int(np.argmin(h[a : b + 1]))
     return float((edges[k] + edges[k + 1]) / 2)
 
@@ -241,6 +258,13 @@ def auto_threshold(
     """
     if scorer_name is None:
         scorer_name = scorer
+    # checked before any fallback, so a misspelt method fails on small collections too
+    if method not in ("mixture", "otsu", "valley", "constant"):
+        raise ValueError(
+            f"unknown threshold method {method!r}; use mixture, otsu, valley or constant"
+        )
+    if not 0 < upper_fraction <= 1:
+        raise ValueError(f"upper_fraction must be in (0, 1], got {upper_fraction}")
     if method == "constant":
         if scorer_name is None:
             raise ValueError("method='constant' needs scorer_name")
@@ -260,8 +284,6 @@ def auto_threshold(
         details["fallback"] = f"fewer than {MIN_SCORES} candidate scores"
         return ThresholdChoice(float(value), "constant", details)
     if method == "mixture":
-        if not 0 < upper_fraction <= 1:
-            raise ValueError(f"upper_fraction must be in (0, 1], got {upper_fraction}")
         fit = s
         if upper_fraction < 1 and s.size:
             cut = float(np.quantile(s, 1 - upper_fraction))
@@ -281,12 +303,8 @@ def auto_threshold(
             t += shift
     elif method == "otsu":
         t = otsu_threshold(s)
-    elif method == "valley":
-        t = valley_threshold(s)
     else:
-        raise ValueError(
-            f"unknown threshold method {method!r}; use mixture, otsu, valley or constant"
-        )
+        t = valley_threshold(s)
     if guard is not None and scorer_name is not None:
         table = COMPONENTS_THRESHOLDS if linkage == "components" else MODEL_THRESHOLDS
         if scorer_name in table:
@@ -298,4 +316,9 @@ def auto_threshold(
                 details["unguarded"] = t
                 t = min(max(t, lo), hi)
     t = float(min(max(t, bounds[0]), bounds[1]))
+    if t < MIN_THRESHOLD:
+        # scores all at or below 0 (no recorded constant to guard them): the clusterings need
+        # a threshold above 0, and one just above it links no pair scored 0 or less
+        details["unfloored"] = t
+        t = MIN_THRESHOLD
     return ThresholdChoice(t, method, details)

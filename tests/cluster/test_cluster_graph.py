@@ -197,3 +197,29 @@ def test_non_finite_scores_are_refused_not_looped_on(clusterer: str) -> None:
     }[clusterer]
     with pytest.raises(InputError, match=r"2 pair score\(s\) are not finite.*rows 0 and 2"):
         run()
+
+
+@pytest.mark.parametrize("linkage", ["average", "complete"])
+def test_a_threshold_near_zero_does_not_link_zero_or_missing_pairs(linkage: str) -> None:
+    # the float32 slack must not take a tiny threshold down to 0: a pair scored 0, or a
+    # missing pair (counted 0), does not reach 1e-6
+    zero = Pairs.from_arrays([0], [1], [0.0])
+    assert agglomerative(2, zero, threshold=1e-6, linkage=linkage).tolist() == [0, 1]
+    chain = Pairs.from_arrays([0, 1], [1, 2], [0.9, 0.9])  # 0-2 missing
+    expected = [0, 0, 1] if linkage == "complete" else [0, 0, 0]
+    assert agglomerative(3, chain, threshold=1e-6, linkage=linkage).tolist() == expected
+
+
+@pytest.mark.parametrize("clusterer", [connected_components, agglomerative, leiden])
+def test_pairs_that_are_not_canonical_are_refused(clusterer: Any) -> None:
+    score = np.array([0.9, 0.9, 0.9], np.float32)
+    repeated = Pairs(np.array([0, 0, 1]), np.array([1, 1, 2]), score)
+    self_pair = Pairs(np.array([0, 1, 1]), np.array([1, 1, 2]), score)
+    unsorted = Pairs(np.array([1, 0]), np.array([2, 1]), score[:2])
+    kwargs = {} if clusterer is connected_components else {"threshold": 0.8} \
+        if clusterer is agglomerative else {"resolution": 0.5}
+    for pairs in (repeated, self_pair, unsorted):
+        with pytest.raises(InputError, match="Pairs.from_arrays"):
+            clusterer(3, pairs, **kwargs)
+    assert agglomerative(3, Pairs.from_arrays([0, 0, 1], [1, 1, 2], score),
+                         threshold=0.8).tolist() == [0, 0, 1]

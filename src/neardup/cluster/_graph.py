@@ -24,6 +24,19 @@ def check_graph(n: int, pairs: Pairs) -> int:
                 f"pairs address rows {lo}..{hi} but there are only n={n} rows (0..{n - 1}); "
                 "pass the number of rows the pairs were built from"
             )
+        left, right = pairs.left, pairs.right
+        step = np.diff(left)
+        ordered = (left < right).all() and bool(
+            ((step > 0) | ((step == 0) & (np.diff(right) > 0))).all()
+        )
+        if not ordered:
+            # the clusterings count pairs (a clique test, averages over cross pairs): a repeated
+            # pair or a self-pair would count twice or as a cross pair
+            raise InputError(
+                "pairs are not canonical (each pair once, left < right, sorted): build them "
+                "with Pairs.from_arrays(left, right, score), which orders each pair, drops "
+                "self-pairs and keeps the highest score of repeats"
+            )
         bad = ~np.isfinite(pairs.score)
         if bad.any():
             # NaN compares false both ways, so a clustering would neither link nor retire it

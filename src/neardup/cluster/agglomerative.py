@@ -57,6 +57,16 @@ Linkage = Literal["average", "single", "complete"]
 # Absolute slack on similarity comparisons: float32 scores carry ~6e-8 relative error, and
 # averages of them add float64 rounding; nothing meaningful is decided below 1e-6.
 TOLERANCE = 1e-6
+
+
+def link_cut(threshold: float) -> float:
+    """The lowest score that links at ``threshold``: ``threshold`` less the float32 slack.
+
+    The slack shrinks for thresholds near 0 (at most half of a positive threshold), so that a
+    threshold of 1e-6 still does not link pairs scored 0, nor missing pairs (which count 0).
+    """
+    threshold = float(threshold)
+    return threshold - (min(TOLERANCE, threshold / 2) if threshold > 0 else TOLERANCE)
 # Components up to this many rows go to scipy's dense linkage when asked (``dense_limit``). The
 # batched rounds solve all components together and beat one dense linkage per component (the
 # 100,000-text synthetic graph: 1.0 s against 4.9 s for dense below 2,000 rows plus a Python
@@ -99,7 +109,7 @@ def agglomerative(
             f"threshold must be > 0, got {threshold!r}: missing pairs count as similarity 0, "
             "so a threshold <= 0 would merge rows that are not linked at all"
         )
-    cut = float(threshold) - TOLERANCE
+    cut = link_cut(threshold)
     if linkage == "single":
         # Single linkage at a cut = connected components of the edges at or above it.
         keep = pairs.score.astype(np.float64) >= cut
