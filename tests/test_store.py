@@ -82,3 +82,41 @@ def test_an_empty_disk_store_is_written_and_reopens(tmp_path) -> None:  # type: 
     assert store.kind == "disk" and store.path == path and len(store) == 0
     again = open_store(path)
     assert again.vectors.shape == (0, 48) and again.vectors.dtype == np.float16
+
+
+class _ShortChunks:
+    """Encodes the first chunk right and later ones with a single row."""
+
+    name, dim = "short-chunks", 4
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts, *, kind="passage", batch_size=64, show_progress=False):  # noqa: ANN001
+        self.calls += 1
+        rows = len(texts) if self.calls == 1 else 1
+        return np.random.default_rng(self.calls).normal(size=(rows, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("store", ["memory", "disk"])
+def test_every_chunk_is_checked_not_just_the_first(store: str, tmp_path) -> None:  # noqa: ANN001
+    # a (1, dim) block would otherwise be copied to every row of its chunk
+    with pytest.raises(InputError, match=r"returned shape \(1, 4\) for 3 texts"):
+        encode_to_store(_ShortChunks(), list("abcdefgh"), chunk_size=3, store=store,
+                        directory=tmp_path if store == "disk" else None)
+
+
+def test_empty_disk_store_is_written_at_the_path_given(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "empty.bin"
+    st = encode_to_store(TrigramEncoder(), [], store="disk", path=path)
+    assert st.vectors.shape[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.bin"]
+    assert open_store(path).vectors.shape == st.vectors.shape
+
+
+def test_a_file_that_is_not_a_store_is_named(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "x.npy"
+    path.write_text("hello\n")
+    with pytest.raises(InputError, match="not an embedding store") as err:
+        open_store(path)
+    assert "pickle" not in str(err.value)

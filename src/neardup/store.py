@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -126,7 +126,8 @@ def encode_to_store(
             # the caller reopens ``path`` later (open_store): write the empty store too
             keep = Path(path)
             keep.parent.mkdir(parents=True, exist_ok=True)
-            np.save(keep, empty)
+            with open(keep, "wb") as fh:  # np.save on a name would append ".npy" to it
+                np.save(fh, empty)
             return open_store(keep)
         return EmbeddingStore(empty, store, None, 0.0)
     start_time = time.perf_counter()
@@ -134,11 +135,7 @@ def encode_to_store(
         encoder.encode(list(texts[:chunk_size]), kind=kind, batch_size=batch_size,
                        show_progress=show_progress)
     )
-    if first.ndim != 2 or first.shape[0] != min(n, chunk_size):
-        raise InputError(
-            f"encoder {getattr(encoder, 'name', encoder)!r} returned shape {first.shape} for "
-            f"{min(n, chunk_size)} texts; expected (texts, dim)"
-        )
+    _check_block(encoder, first, min(n, chunk_size), None)
     dim = first.shape[1]
     keep_path: Path | None = None
     if store == "memory":
@@ -163,8 +160,10 @@ def encode_to_store(
     out[: first.shape[0]] = first
     del first
     for s in range(chunk_size, n, chunk_size):
-        block = encoder.encode(list(texts[s : s + chunk_size]), kind=kind,
-                               batch_size=batch_size, show_progress=show_progress)
+        block = np.asarray(encoder.encode(list(texts[s : s + chunk_size]), kind=kind,
+                                          batch_size=batch_size, show_progress=show_progress))
+        # every chunk, not just the first: a (1, dim) block would broadcast to every row
+        _check_block(encoder, block, min(n - s, chunk_size), dim)
         out[s : s + chunk_size] = block
     seconds = time.perf_counter() - start_time
     if isinstance(out, np.memmap):
@@ -176,12 +175,31 @@ def encode_to_store(
     return EmbeddingStore(out, store, keep_path, seconds)
 
 
+def _check_block(encoder: Any, block: np.ndarray, rows: int, dim: int | None) -> None:
+    if block.ndim != 2 or block.shape[0] != rows or (dim is not None and block.shape[1] != dim):
+        want = f"({rows}, {dim})" if dim is not None else f"({rows}, dim)"
+        raise InputError(
+            f"encoder {getattr(encoder, 'name', encoder)!r} returned shape {block.shape} for "
+            f"{rows} texts; expected {want}"
+        )
+
+
 def open_store(path: str | os.PathLike[str], *, seconds: float = 0.0) -> EmbeddingStore:
     """Open a store written by :func:`encode_to_store` with a ``path`` (read-only memmap)."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no embedding store at {p}: write one with encode_to_store(path=...)")
-    vectors = np.load(p, mmap_mode="r")
+    try:
+        vectors = np.load(p, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError):
+        # (numpy's own message for a text file suggests unpickling it)
+        raise InputError(
+            f"{p} is not an embedding store: it is not a .npy array file (write one with "
+            "encode_to_store(path=...))"
+        ) from None
+    if not isinstance(vectors, np.ndarray):
+        raise InputError(f"{p} holds several arrays (an .npz archive); an embedding store is "
+                         "one .npy array written by encode_to_store")
     if vectors.ndim != 2 or vectors.dtype not in (np.float32, np.float16):
         raise InputError(
             f"{p} holds a {vectors.dtype} array of shape {vectors.shape}; an embedding store "

@@ -99,3 +99,16 @@ def test_nan_in_a_later_block_is_reported_with_its_row() -> None:
     x[knn_module._FAISS_BLOCK_ROWS + 3, 1] = np.nan
     with pytest.raises(InputError, match=f"first: row {knn_module._FAISS_BLOCK_ROWS + 3}"):
         knn_search(x, 2, method="ivf")
+
+
+@pytest.mark.parametrize("method", ["exact", "projected"])
+@pytest.mark.parametrize("k", [0, -1])
+def test_lexical_neighbours_refuse_k_below_one(method: str, k: int) -> None:
+    from neardup.candidates import lexical_cross_knn, lexical_knn_pairs
+    from neardup.errors import InputError
+
+    texts = ["apple pie", "apple pies", "banana split"]
+    with pytest.raises(InputError, match="k must be a positive integer"):
+        lexical_knn_pairs(texts, k=k, method=method)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="k must be a positive integer"):
+        lexical_cross_knn(["apple pie"], texts, k=k, method=method)  # type: ignore[arg-type]

@@ -57,13 +57,26 @@ def test_ties_at_kth_place_go_to_smaller_index() -> None:
     assert nb.indices.tolist() == [[1, 2], [0, 2], [0, 1], [0, 1], [0, 1], [0, 1]]
 
 
-def test_k_larger_than_rows_pads_with_minus_one() -> None:
+@pytest.mark.parametrize("method", ["exact", "hnsw", "ivf"])
+def test_k_larger_than_rows_gives_every_neighbour_that_exists(method: str) -> None:
+    # "k=10**9" means "all of them": the width is what can exist, not a (3, 10**9) array
     x = unit(np.random.default_rng(1), 3, 4)
-    nb = knn_search(x, 5, method="exact")
-    assert nb.indices.shape == (3, 5)
-    assert (nb.indices[:, 2:] == -1).all()
-    assert np.isneginf(nb.scores[:, 2:]).all()
-    assert (nb.indices[:, :2] >= 0).all()
+    for k in (5, 10**9):
+        nb = knn_search(x, k, method=method)  # type: ignore[arg-type]
+        assert nb.indices.shape == (3, 2)
+        assert (nb.indices >= 0).all() and np.isfinite(nb.scores).all()
+    cross = knn_search(x, 10**9, queries=x[:1], method=method)  # type: ignore[arg-type]
+    assert cross.indices.shape == (1, 3)
+
+
+def test_float16_overflow_and_zero_width() -> None:
+    # components beyond float16's range must not turn into inf in the IVF lists
+    x = (np.random.default_rng(0).normal(size=(200, 8)) * 1e5).astype(np.float32)
+    exact, ivf = knn_search(x, 3, method="exact"), knn_search(x, 3, method="ivf", nprobe=10**6)
+    assert np.isfinite(ivf.scores).all()
+    assert (exact.indices == ivf.indices).mean() > 0.95
+    with pytest.raises(InputError, match="dimension 0"):
+        knn_search(np.zeros((3, 0), np.float32), 2, method="ivf")
 
 
 def test_to_pairs_is_symmetric_canonical() -> None:

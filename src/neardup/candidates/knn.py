@@ -334,6 +334,19 @@ def default_nprobe(nlist: int) -> int:
     return min(nlist, IVF_NPROBE)
 
 
+def _fits_float16(x: np.ndarray) -> bool:
+    """Every component within float16's finite range (read block by block: x may be a
+    memmap)."""
+    if x.dtype == np.float16:
+        return True
+    limit = float(np.finfo(np.float16).max)
+    return all(
+        float(np.abs(_block(x, s, min(s + _FAISS_BLOCK_ROWS, x.shape[0]))).max(initial=0.0))
+        <= limit
+        for s in range(0, x.shape[0], _FAISS_BLOCK_ROWS)
+    )
+
+
 def _faiss_search(
     base: np.ndarray,
     queries: np.ndarray,
@@ -372,9 +385,14 @@ def _faiss_search(
         # Lists hold float16 copies: half the memory and 1.5x faster scans than float32 at the
         # same recall (100,000 projected n-gram vectors: recall@31 0.990 either way). Scores
         # carry float16 rounding (~1e-3); the dedup pipeline rescores every candidate anyway.
-        index = faiss.IndexIVFScalarQuantizer(
-            quantizer, d, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
-        )
+        # Vectors beyond float16's range (65504) would be stored as inf: those get float32
+        # lists (unit-normalised embeddings never need them; some raw model outputs can).
+        if _fits_float16(base):
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, d, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+            )
+        else:
+            index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
         # k-means training and list assignment are deterministic across threads (each thread
         # owns whole centroids / queries), so only the HNSW build above needs one thread.
         # The training sample is every j-th row in content order: order-independent, and
@@ -471,7 +489,12 @@ def knn_search(
             f"queries have dimension {q.shape[1]} but embeddings have {base.shape[1]}; "
             "encode both with the same model"
         )
-    k = int(k)
+    if base.shape[1] == 0:
+        raise InputError("embeddings have dimension 0: there is nothing to compare; check "
+                         "the encoder's output")
+    # no more columns than neighbours can exist: k=10**6 on 30 rows asks for "all of them",
+    # not a (30, 10**6) array
+    k = min(int(k), max(n_base - 1 if self_join else n_base, 1))
     if chosen == "exact":
         indices, scores = _exact(base, q, k, self_join, block_size, show_progress)
     else:

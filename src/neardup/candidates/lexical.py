@@ -60,6 +60,11 @@ def char_tfidf(texts: Sequence[str], *, fit_texts: Sequence[str] | None = None) 
     return char_ngram_matrix(texts, fit_texts=fit_texts)
 
 
+def _check_k(k: object) -> None:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+
+
 def _block_rows(n_base: int, block_size: int | None) -> int:
     return block_size or max(1, min(4096, _BLOCK_ELEMENTS // max(n_base, 1)))
 
@@ -146,6 +151,7 @@ def lexical_cross_knn(
     ``method``: ``"exact"``, ``"projected"`` or ``"auto"`` (by the number of base texts; see
     the module docstring).
     """
+    _check_k(k)
     if matrix is None:
         matrix = char_tfidf(list(queries) + list(base))
     nq = len(queries)
@@ -176,6 +182,7 @@ def lexical_knn_pairs(
     already fitted. Scores are exact TF-IDF cosines with ``method="exact"`` and projected
     estimates with ``"projected"`` (the dedup pipeline rescores every candidate exactly).
     """
+    _check_k(k)
     if matrix is None:
         matrix = char_tfidf(texts)
     n = matrix.shape[0]
