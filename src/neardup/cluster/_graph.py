@@ -25,9 +25,9 @@ def check_graph(n: int, pairs: Pairs) -> int:
                 "pass the number of rows the pairs were built from"
             )
         left, right = pairs.left, pairs.right
-        step = np.diff(left)
+        after, before = left[1:], left[:-1]  # views: comparisons only, no int64 temporaries
         ordered = (left < right).all() and bool(
-            ((step > 0) | ((step == 0) & (np.diff(right) > 0))).all()
+            ((after > before) | ((after == before) & (right[1:] > right[:-1]))).all()
         )
         if not ordered:
             # the clusterings count pairs (a clique test, averages over cross pairs): a repeated
