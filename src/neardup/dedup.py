@@ -419,6 +419,11 @@ class Deduplicator:
             raise InputError(
                 f"unknown clustering method {self.cluster!r}; choose one of {', '.join(CLUSTER_METHODS)}"
             )
+        if self.knn_method not in ("auto", "exact", "hnsw", "ivf"):
+            # checked before encoding, and also when no kNN source runs (--model none)
+            raise InputError(
+                f"unknown kNN method {self.knn_method!r}; choose auto, exact, hnsw or ivf"
+            )
         if self.representative not in ("first", "longest", "central"):
             raise InputError(
                 f"unknown representative strategy {self.representative!r}; "

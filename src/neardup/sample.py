@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from neardup.errors import InputError
+
 # Each story: a base text and hand-written paraphrases (same meaning, different words).
 _STORIES: list[tuple[str, list[str]]] = [
     (
@@ -143,7 +145,8 @@ class SampleFiles:
 
     news: Path
     n_rows: int
-    n_groups: int
+    n_groups: int  #: true groups, singletons included
+    n_duplicate_groups: int  #: true groups of two or more rows (what a perfect dedup reports)
 
 
 def make_sample(seed: int = 7) -> pd.DataFrame:
@@ -175,12 +178,38 @@ def make_sample(seed: int = 7) -> pd.DataFrame:
 
 
 def write_sample(directory: str | Path, seed: int = 7) -> SampleFiles:
-    """Write ``news.csv`` into ``directory`` (created if needed) and describe it."""
+    """Write ``news.csv`` into ``directory`` (created if needed) and describe it.
+
+    A ``news.csv`` already there is replaced only when it is a sample too (the same header); any
+    other file (the user's own) is refused rather than overwritten.
+    """
+    import tempfile
+
     from neardup.io import write_table
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"cannot write the sample into {directory}: it is a file, not a "
+                         "folder; pass a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the folder {directory}: {err.strerror}; pass a folder "
+                         "that can be created") from None
     frame = make_sample(seed)
     path = directory / "news.csv"
+    if path.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = Path(tmp) / "news.csv"
+            write_table(frame, fresh)
+            header = fresh.read_bytes().split(b"\n", 1)[0]
+            # a sample an older neardup wrote has the same header: that one may be replaced
+            if not path.is_file() or path.read_bytes().split(b"\n", 1)[0] != header:
+                raise InputError(
+                    f"{path} already exists and is not neardup's sample; pass another folder, "
+                    "or move that file away first"
+                )
     write_table(frame, path)
-    return SampleFiles(news=path, n_rows=len(frame), n_groups=frame["group"].nunique())
+    sizes = frame["group"].value_counts()
+    return SampleFiles(news=path, n_rows=len(frame), n_groups=int(sizes.size),
+                       n_duplicate_groups=int((sizes > 1).sum()))

@@ -445,3 +445,47 @@ def test_the_printed_automatic_threshold_reproduces_the_run(products: Path, tmp_
                "--threshold", value, "--quiet") == 0
     assert (tmp_path / "a" / "clusters.csv").read_text() == (
         tmp_path / "b" / "clusters.csv").read_text()
+
+
+def test_sample_refuses_a_file_it_did_not_write(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "s"
+    assert run("sample", folder) == 0
+    assert "18 true groups of duplicates and 14 singletons" in capsys.readouterr().out
+    assert run("sample", folder) == 0  # rewriting the sample (make demo twice) is fine
+    (folder / "news.csv").write_text("my,own,data\n")
+    assert run("sample", folder) == 2
+    assert "not neardup's sample" in capsys.readouterr().err
+    assert (folder / "news.csv").read_text() == "my,own,data\n"
+    assert run("sample", folder / "news.csv") == 2
+    assert "it is a file" in capsys.readouterr().err
+
+
+def test_against_file_errors_name_the_against_options(tmp_path: Path, capsys) -> None:
+    test, train = tmp_path / "test.csv", tmp_path / "train.csv"
+    test.write_text("id,text\nt1,the quick brown fox jumps\nt2,completely unrelated words\n")
+    train.write_text("id,q\n1,the quick brown fox jumps!\n1,something else\n")
+    base = ["dedup", test, "--against", train, "--text", "text", "--id", "id", "--model",
+            "none", "-o", tmp_path / "o", "--quiet"]
+    assert run(*base, "--against-text", "q") == 2  # repeated train ids
+    err = capsys.readouterr().err
+    assert "--against-id ''" in err and "drop --id" not in err
+    assert run(*base, "--against-id", "") == 2  # no column "text" in the train file
+    assert "--against-text" in capsys.readouterr().err
+
+
+def test_link_across_refuses_rows_without_a_source(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "shops.csv"
+    path.write_text("id,title,shop\na1,iphone 13 128gb black,\na2,iphone 13 128gb black!,A\n"
+                    "b1,iphone 13 128 gb black,\n")
+    assert run("dedup", path, "--text", "title", "--id", "id", "--link-across", "shop",
+               "--model", "none", "-o", tmp_path / "o", "--quiet") == 2
+    err = capsys.readouterr().err
+    assert "'shop'" in err and "2 rows (0, 2;" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unknown_knn_method_is_refused_without_a_model(products: Path, tmp_path: Path,
+                                                           capsys) -> None:
+    assert run("dedup", products, "--text", "title", "--model", "none", "--knn-method", "foo",
+               "-o", tmp_path / "o", "--quiet") == 2
+    assert "unknown kNN method 'foo'" in capsys.readouterr().err

@@ -119,6 +119,20 @@ def test_index_build_refuses_reserved_metadata_before_loading_a_model(tmp_path: 
     assert not (tmp_path / "idx").exists()
 
 
+def test_index_build_refuses_a_folder_that_is_not_an_index_before_any_work(tmp_path: Path,
+                                                                           capsys) -> None:
+    src = tmp_path / "it.csv"
+    src.write_text("name,text\n1,red shirt\n2,blue jeans\n")
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    # the model does not exist: the folder check must come before loading or encoding
+    assert run("index", "build", src, "--text", "text", "--id", "name", "--model",
+               str(tmp_path / "no-model"), "-o", taken) == 2
+    assert "not a search index" in capsys.readouterr().err
+    assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
+
+
 def test_index_built_with_a_relative_model_folder_works_from_elsewhere(
         tiny_st_model: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     import shutil

@@ -293,8 +293,13 @@ def dedup(
         train_id = against_id if against_id is not None else id
         train_frame = _against_table(against, _format_of(against, fmt, input), encoding, sep,
                                      in_format, train_id, against_id is not None)
-        train = load_collection(train_frame, list(against_text or text), train_id or None,
-                                source=str(against))
+        train = load_collection(
+            train_frame, list(against_text or text), train_id or None, source=str(against),
+            # the train file's columns are named by these options, and dropping --id would
+            # renumber the test file's ids too
+            text_option="--against-text", id_option="--against-id",
+            no_id="pass --against-id ''",
+        )
         with _noted_in_summary():
             leaks = dd.find_leaks(
                 collection.texts, train.texts, test_ids=collection.ids, train_ids=train.ids
@@ -328,7 +333,21 @@ def dedup(
                 f"{input}: no column {link_across!r} for --link-across; columns are "
                 f"{', '.join(map(str, collection.frame.columns))}"
             )
-        sources = collection.frame[link_across].astype(str).tolist()
+        import numpy as np
+
+        column = collection.frame[link_across]
+        missing = np.flatnonzero(column.isna().to_numpy() | (column.astype(str).str.strip() == "")
+                                 .to_numpy())
+        if missing.size:
+            # as the string "nan" they would all be one source, never linked to each other
+            shown = ", ".join(str(r) for r in missing[:5].tolist())
+            raise InputError(
+                f"{input}: column {link_across!r} (--link-across) is empty in {missing.size} "
+                f"row{'s' if missing.size > 1 else ''} ({'e.g. ' if missing.size > 5 else ''}"
+                f"{shown}; rows counted from 0); every row needs the source it came from: fill "
+                "them in"
+            )
+        sources = column.astype(str).tolist()
     with _noted_in_summary():
         result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
     deduplicated = collection.frame.loc[result.is_representative]
@@ -448,6 +467,11 @@ def index_build(
     from neardup.index import Index
     from neardup.models import load_encoder
 
+    from neardup.index.core import MANIFEST_FILE
+    from neardup.io.atomic import check_output_folder
+
+    # before reading and encoding anything: save() would refuse this folder at the end
+    check_output_folder(output, MANIFEST_FILE, "search index", "neardup index build")
     collection = _load(input, text, id, fmt, encoding, sep)
     name = _model_arg(model)
     if name is None:
@@ -966,8 +990,9 @@ def sample(
 
     files = write_sample(output)
     out.print(
-        f"Wrote {files.news} ({files.n_rows} rows, {files.n_groups} true groups; columns "
-        "id, title, source, group)"
+        f"Wrote {files.news} ({files.n_rows} rows: {files.n_duplicate_groups} true groups of "
+        f"duplicates and {files.n_groups - files.n_duplicate_groups} singletons; columns id, "
+        "title, source, group)"
     )
 
 

@@ -77,7 +77,16 @@ def _bad_value(source: str, row: int, column: str, value: Any, role: str, fix: s
     )
 
 
-def _text_values(series: pd.Series, column: str, source: str) -> list[str]:
+@dataclass(frozen=True)
+class _Options:
+    """How the user names the columns, for error messages."""
+
+    text: str
+    id: str
+    no_id: str
+
+
+def _text_values(series: pd.Series, column: str, source: str, opt: "_Options") -> list[str]:
     """The column as strings: missing -> "", numbers/dates -> str, containers -> error."""
     values = series.tolist()
     if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
@@ -94,7 +103,7 @@ def _text_values(series: pd.Series, column: str, source: str) -> list[str]:
                 value,
                 "text",
                 "Text columns must hold strings (numbers are converted). Turn the value into a "
-                "string first (e.g. join the list), or choose other columns with --text.",
+                f"string first (e.g. join the list), or choose other columns with {opt.text}.",
             )
         elif _is_missing(value):
             out.append("")
@@ -107,7 +116,7 @@ def _text_values(series: pd.Series, column: str, source: str) -> list[str]:
                 column,
                 value,
                 "text",
-                "Text columns must hold strings or numbers; choose other columns with --text.",
+                f"Text columns must hold strings or numbers; choose other columns with {opt.text}.",
             )
     return out
 
@@ -133,7 +142,7 @@ def _id_string(value: Any) -> str | None:
     raise TypeError
 
 
-def _ids(frame: pd.DataFrame, column: str, source: str) -> list[str]:
+def _ids(frame: pd.DataFrame, column: str, source: str, opt: "_Options") -> list[str]:
     ids: list[str] = []
     missing: list[int] = []
     for row, value in enumerate(frame[column].tolist()):
@@ -146,8 +155,8 @@ def _ids(frame: pd.DataFrame, column: str, source: str) -> list[str]:
                 column,
                 value,
                 "an id",
-                "Ids must be strings or integers: pick another column with --id, or drop --id "
-                "to use row numbers as ids.",
+                f"Ids must be strings or integers: pick another column with {opt.id}, or "
+                f"{opt.no_id} to use row numbers as ids.",
             ) from None
         if text is None:
             missing.append(row)
@@ -158,14 +167,14 @@ def _ids(frame: pd.DataFrame, column: str, source: str) -> list[str]:
         more = f" ({len(missing)} rows in all)" if len(missing) > _EXAMPLES else ""
         raise InputError(
             f"{source!r} column {column!r} has no id in row{'s' if len(missing) > 1 else ''} "
-            f"{shown}{more} (rows counted from 0). Every row needs an id: fill them in, or drop "
-            "--id to use row numbers as ids."
+            f"{shown}{more} (rows counted from 0). Every row needs an id: fill them in, or "
+            f"{opt.no_id} to use row numbers as ids."
         )
-    _check_unique(ids, column, source)
+    _check_unique(ids, column, source, opt)
     return ids
 
 
-def _check_unique(ids: list[str], column: str, source: str) -> None:
+def _check_unique(ids: list[str], column: str, source: str, opt: "_Options") -> None:
     series = pd.Series(ids)
     dup_mask = series.duplicated(keep=False).to_numpy()
     if not dup_mask.any():
@@ -184,7 +193,7 @@ def _check_unique(ids: list[str], column: str, source: str) -> None:
     raise InputError(
         f"{source!r} column {column!r} is not unique: {count} {values} more than once, "
         f"e.g. {'; '.join(examples)} (rows counted from 0). Ids must be unique: fix the file, "
-        "or drop --id to use row numbers (0, 1, 2, ...) as ids."
+        f"or {opt.no_id} to use row numbers (0, 1, 2, ...) as ids."
     )
 
 
@@ -194,36 +203,42 @@ def load_collection(
     id_column: str | None,
     *,
     source: str,
+    text_option: str = "--text",
+    id_option: str = "--id",
+    no_id: str = "drop --id",
 ) -> Collection:
     """Pick the text and id of every row of ``df``.
 
     Several ``text_columns`` are joined with one space, skipping empty parts, so a missing
     title does not leave a leading space. Numbers in text columns are converted to strings;
     lists or objects are refused. ``id_column=None`` uses row numbers ``"0", "1", ...`` as
-    ids. ``source`` (usually the file name) is used in error messages.
+    ids. ``source`` (usually the file name) is used in error messages, and so are the options
+    that name the text and id columns (``text_option``, ``id_option``) and the advice for ids
+    that cannot be used (``no_id``), e.g. ``--against-text`` for a second file.
 
     Raises :class:`~neardup.errors.InputError` for a missing column (listing those that
     exist), a table without rows, unusable values, and missing or duplicated ids.
     """
+    opt = _Options(text_option, id_option, no_id)
     columns = [text_columns] if isinstance(text_columns, str) else list(text_columns)
     available = list(df.columns)
     if not columns:
         raise InputError(
-            f"No text column given for {source!r}. Name one or more with --text; available "
+            f"No text column given for {source!r}. Name one or more with {opt.text}; available "
             f"columns: {quoted_list(available)}."
         )
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise InputError(
             f"Text column {quoted_list(repeated)} is given more than once; give each column "
-            "once with --text."
+            f"once with {opt.text}."
         )
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise missing_column_error(source, missing, available, "--text")
+        raise missing_column_error(source, missing, available, opt.text)
     if id_column is not None and id_column not in df.columns:
         raise missing_column_error(
-            source, [id_column], available, "--id (or drop --id to use row numbers)"
+            source, [id_column], available, f"{opt.id} (or {opt.no_id} to use row numbers)"
         )
     if len(df) == 0:
         raise InputError(
@@ -231,13 +246,14 @@ def load_collection(
             "process: check that this is the right file."
         )
 
-    parts = [_text_values(df[c], c, source) for c in columns]
+    parts = [_text_values(df[c], c, source, opt) for c in columns]
     if len(parts) == 1:
         texts = parts[0]
     else:
         texts = [" ".join(p for p in row if p.strip()) for row in zip(*parts)]
     empty_rows = [i for i, t in enumerate(texts) if is_blank(t)]  # as dedup counts them
-    ids = [str(i) for i in range(len(df))] if id_column is None else _ids(df, id_column, source)
+    ids = ([str(i) for i in range(len(df))] if id_column is None
+           else _ids(df, id_column, source, opt))
     return Collection(
         ids=ids,
         texts=texts,
