@@ -18,6 +18,7 @@ Why the pipeline looks the way it does:
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -460,17 +461,17 @@ class Deduplicator:
                 )
             if source == "knn" and self.model is None:
                 raise InputError("candidate source 'knn' needs a model; give --model or drop knn")
-        if isinstance(self.scorer, str) and self.scorer not in SCORERS:
+        if isinstance(self._scorer_arg(), str) and self._scorer_arg() not in SCORERS:
             from neardup.train.scorer import is_scorer_folder
 
-            if not is_scorer_folder(self.scorer):
+            if not is_scorer_folder(self._scorer_arg()):
                 raise InputError(
-                    f"unknown scorer {self.scorer!r}; choose one of {', '.join(SCORERS)}, or "
+                    f"unknown scorer {self._scorer_arg()!r}; choose one of {', '.join(SCORERS)}, or "
                     "give a folder made by `neardup train scorer`"
                 )
-        if self.model is None and self.scorer in ("default", "embedding"):
+        if self.model is None and self._scorer_arg() in ("default", "embedding"):
             # without a model the default falls back to lexical; "embedding" cannot
-            if self.scorer == "embedding":
+            if self._scorer_arg() == "embedding":
                 raise InputError("scorer 'embedding' needs a model; give --model or use 'lexical'")
         if self.rerank is not None:
             self._validate_rerank()
@@ -568,17 +569,21 @@ class Deduplicator:
             return encoder
         return self.model
 
+    def _scorer_arg(self):  # -> str | PairScorer
+        """``scorer`` with a path (``pathlib.Path``) read as the folder name it is."""
+        return os.fspath(self.scorer) if isinstance(self.scorer, os.PathLike) else self.scorer
+
     def _pair_scorer(self):  # -> PairScorer
         from neardup import scoring
 
-        if not isinstance(self.scorer, str) or self.scorer not in SCORERS:
+        if not isinstance(self._scorer_arg(), str) or self._scorer_arg() not in SCORERS:
             scorer = self._learned_scorer()
             if hasattr(scorer, "check_encoder"):  # a learned scorer needs its training model
                 scorer.check_encoder(self._encoder())
             return scorer
-        if self.scorer == "lexical" or (self.scorer == "default" and self.model is None):
+        if self._scorer_arg() == "lexical" or (self._scorer_arg() == "default" and self.model is None):
             return scoring.LexicalScorer()
-        if self.scorer == "embedding":
+        if self._scorer_arg() == "embedding":
             return scoring.EmbeddingScorer()
         encoder = self._encoder()
         name = encoder.name if encoder is not None else None
@@ -586,15 +591,15 @@ class Deduplicator:
 
     def _learned_scorer(self):  # -> PairScorer
         """The scorer object given, or the learned scorer saved in the folder given (cached)."""
-        if not isinstance(self.scorer, str):
-            return self.scorer
+        if not isinstance(self._scorer_arg(), str):
+            return self._scorer_arg()
         cached = getattr(self, "_scorer_cache", None)
-        if cached is not None and cached[0] == self.scorer:
+        if cached is not None and cached[0] == self._scorer_arg():
             return cached[1]
         from neardup.train.scorer import LearnedPairScorer
 
-        scorer = LearnedPairScorer.load(self.scorer)
-        self._scorer_cache = (self.scorer, scorer)
+        scorer = LearnedPairScorer.load(self._scorer_arg())
+        self._scorer_cache = (self._scorer_arg(), scorer)
         return scorer
 
     def _reranker(self) -> "Reranker":
@@ -704,7 +709,7 @@ class Deduplicator:
         threshold for each of five trained models (row-F1 +0.013 to +0.037; BENCHMARKS.md): a
         fine-tuned model moves the duplicate/near-miss boundary where the mixture's guard band
         no longer reaches."""
-        if self.scorer != "default" or self.model is None:
+        if self._scorer_arg() != "default" or self.model is None:
             return None
         from neardup import scoring
 

@@ -117,3 +117,24 @@ def test_atomic_build_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert result == final and final.is_dir() and len(built) == 1
     build_folder_atomically(final, broken)  # exists: not rebuilt
     assert list(final.parent.iterdir()) == [final]
+
+
+def test_a_presets_hub_id_offline_points_to_the_preset() -> None:
+    with pytest.raises(ModelError) as info:
+        load_encoder("sentence-transformers/all-MiniLM-L6-v2")
+    assert "Did you mean 'all-MiniLM-L6-v2'" in str(info.value)
+
+
+def test_a_name_that_is_not_text_is_named() -> None:
+    with pytest.raises(ModelError, match="must be a string or a path, got bytes"):
+        load_encoder(b"minilm")  # type: ignore[arg-type]
+
+
+def test_a_device_the_machine_lacks_does_not_blame_the_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ModelError) as info:
+        load_encoder("all-MiniLM-L6-v2", device="cuda")
+    assert "on device 'cuda'" in str(info.value) and "delete" not in str(info.value)

@@ -263,3 +263,12 @@ def test_an_output_path_blocked_by_a_file_is_named(tiny_st_model: Path, tmp_path
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     with pytest.raises(InputError, match="link to .*nowhere.*does not exist"):
         distill(tiny_st_model, tmp_path / "dangling")
+
+
+def test_a_static_encoder_is_named_by_its_absolute_folder(static_folder: DistillResult,
+                                                          monkeypatch) -> None:
+    # an index records the name: a relative one would not be found from another directory
+    folder = Path(static_folder.folder)
+    monkeypatch.chdir(folder.parent)
+    encoder = StaticEncoder(folder.name)
+    assert encoder.name == str(folder.absolute())

@@ -411,3 +411,43 @@ def test_a_model_retrained_under_the_same_name_is_noticed(tmp_path: Path) -> Non
     scorer.check_encoder(FakeEncoder())  # the same vectors: fine
     with pytest.raises(ModelError, match="embeds probe texts differently"):
         scorer.check_encoder(_RetrainedEncoder())
+
+
+def test_a_small_training_set_does_not_give_a_constant_scorer() -> None:
+    # 45 pairs: with scikit-learn's 20 rows per leaf no calibration fold could split, every
+    # pair got one score and dedup linked every candidate
+    small = make_pairs(15, seed=3)
+    scorer = LearnedPairScorer().fit(small.text1.tolist(), small.text2.tolist(), small.label)
+    scores = scorer.score_pairs(TEST.text1.tolist(), TEST.text2.tolist())
+    assert np.unique(scores).size > 1
+    assert average_precision(TEST.label.to_numpy(), scores) > 0.8
+
+
+def test_pairs_equal_after_normalisation_stay_on_one_side_of_the_split() -> None:
+    from neardup.train.data import pair_key
+
+    base = TRAIN.head(60)
+    loud = pd.DataFrame({"text1": base.text1.str.upper(), "text2": base.text2.str.upper() + " !",
+                         "label": base.label})
+    both = pd.concat([base, loud], ignore_index=True)
+    scorer = LearnedPairScorer().fit(both.text1.tolist(), both.text2.tolist(), both.label)
+    keys = [pair_key(a, b) for a, b in zip(both.text1, both.text2)]
+    dev = set(scorer.dev_index_.tolist())
+    assert {keys[i] for i in dev}.isdisjoint({keys[i] for i in range(len(keys)) if i not in dev})
+
+
+def test_fit_refuses_a_pair_labelled_both_ways() -> None:
+    flipped = TRAIN.head(10).assign(label=lambda f: 1 - f.label)
+    both = pd.concat([TRAIN, flipped], ignore_index=True)
+    with pytest.raises(InputError, match="same pair of texts with labels"):
+        LearnedPairScorer().fit(both.text1.tolist(), both.text2.tolist(), both.label)
+
+
+def test_a_scorer_folder_given_as_a_path(lexical_scorer: LearnedPairScorer, tmp_path: Path) -> None:
+    folder = tmp_path / "scorer"
+    lexical_scorer.save(folder)
+    texts = TEST.text1.tolist()[:20] + TEST.text2.tolist()[:20]
+    by_path = Deduplicator(None, scorer=folder, show_progress=False).deduplicate(texts)
+    by_name = Deduplicator(None, scorer=str(folder), show_progress=False).deduplicate(texts)
+    assert by_path.labels.tolist() == by_name.labels.tolist()
+    assert by_path.threshold.source == "scorer"

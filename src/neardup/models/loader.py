@@ -57,7 +57,10 @@ def load_encoder(
     by default CUDA when available, else the CPU (the numpy USE model ignores it).
     """
     name = os.fspath(name_or_path)
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str):
+        raise ModelError(f"a model name must be a string or a path, got {type(name).__name__} "
+                         f"{name!r}")
+    if not name.strip():
         raise ModelError(f"Model name is empty. Use one of the presets:\n{describe_presets()}")
     preset = None if isinstance(name_or_path, os.PathLike) else find_preset(name)
     if preset is not None:
@@ -249,9 +252,29 @@ def _load_folder(path: Path, name: str, device: str | None) -> Encoder:
         raise
     except Exception as exc:
         hint = ""
+        # a device the machine lacks is not the folder's fault: rebuilding would not help
+        if _device_error(exc, device):
+            raise ModelError(
+                f"Cannot load model folder {str(path)!r} on device {device!r}: {exc}. Give a "
+                "device this machine has (cpu, or cuda where torch was built with it), or leave "
+                "--device out to choose one automatically."
+            ) from exc
         if path.is_relative_to(cache_root()):
             hint = f" It was built by neardup; delete {str(path)!r} and it is rebuilt on next use."
         raise ModelError(f"Cannot load model folder {str(path)!r}: {exc}.{hint}") from exc
+
+
+def _device_error(exc: Exception, device: str | None) -> bool:
+    """Whether loading failed on the torch device asked for rather than on the folder."""
+    if device is None:
+        return False
+    try:
+        import torch
+
+        torch.empty(0, device=device)
+    except Exception:
+        return True
+    return False
 
 
 def _load_from_hub(name: str, device: str | None) -> Encoder:

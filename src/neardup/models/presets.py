@@ -122,5 +122,11 @@ def describe_presets() -> str:
 def close_preset_names(name: str) -> list[str]:
     """Preset names that look like a mistyped ``name``."""
     keys = {k: p.name for k, p in _BY_KEY.items()}
-    hits = difflib.get_close_matches(name.strip().lower(), list(keys), n=3, cutoff=0.6)
-    return list(dict.fromkeys(keys[h] for h in hits))
+    wanted = name.strip().lower()
+    # a Hub id ("sentence-transformers/all-MiniLM-L6-v2") is matched by its model part too:
+    # offline, the preset built from a PyPI package is what the user can have
+    tail = wanted.rsplit("/", 1)[-1]
+    hits = [tail] if tail in keys else []
+    hits += difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.6)
+    hits += difflib.get_close_matches(tail, list(keys), n=3, cutoff=0.6)
+    return list(dict.fromkeys(keys[h] for h in hits))[:3]

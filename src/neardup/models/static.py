@@ -395,7 +395,9 @@ class StaticEncoder:
             raise ModelError(
                 f"Cannot load static model folder {str(self.folder)!r}: {exc}. Distil it again."
             ) from exc
-        self.name: str = name if name is not None else os.fspath(folder)
+        # absolute, as load_encoder names folders: an index that records the name must find
+        # the folder again from another working directory
+        self.name: str = name if name is not None else str(Path(folder).absolute())
         self.dim: int = int(self.model.dim)
         self.prompts: dict[str, str] = {}
         self.lowercase = bool(self.manifest.get("lowercase", False))

@@ -301,6 +301,16 @@ def pair_groups(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(first))[inverse]
 
 
+def normalized_pair_groups(texts: Sequence[str], left: np.ndarray,
+                           right: np.ndarray) -> np.ndarray:
+    """:func:`pair_groups` over the texts' normalised forms: pairs that differ only in case or
+    punctuation have the same lexical features, so they are one pair for the held-out split."""
+    keys = normalize_all(texts)
+    _, ids = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
+    ids = ids.ravel().astype(np.int64)
+    return pair_groups(ids[np.asarray(left, np.int64)], ids[np.asarray(right, np.int64)])
+
+
 def held_out_split(y: np.ndarray, dev_fraction: float, seed: int, cv: int,
                    where: str = "", groups: np.ndarray | None = None,
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -474,13 +484,19 @@ class LearnedPairScorer(BaseEstimator):
         if not 0.0 < float(self.dev_fraction) < 1.0:
             raise InputError(f"dev_fraction must lie in (0, 1), got {self.dev_fraction}")
 
-    def _make_estimator(self, method: str):
+    def _make_estimator(self, method: str, n_rows: int):
         from sklearn.calibration import CalibratedClassifierCV
 
         if self.model == "gbdt":
             from sklearn.ensemble import HistGradientBoostingClassifier
 
-            base = HistGradientBoostingClassifier(random_state=self.seed)
+            # Each calibration fold fits (cv-1)/cv of the rows; with scikit-learn's 20 rows
+            # per leaf a fold under 40 rows cannot split at all and the scorer came out
+            # constant (every candidate pair linked). Leaves shrink with the data, down to 2;
+            # from 600 training pairs up it is scikit-learn's default.
+            fold = n_rows * (self.cv - 1) // self.cv
+            leaf = int(min(20, max(2, fold // 20)))
+            base = HistGradientBoostingClassifier(random_state=self.seed, min_samples_leaf=leaf)
         else:
             from sklearn.linear_model import LogisticRegression
             from sklearn.pipeline import make_pipeline
@@ -507,6 +523,9 @@ class LearnedPairScorer(BaseEstimator):
             )
         self._check_params()
         _check_training(y)
+        from neardup.train.data import distinct_pairs
+
+        distinct_pairs(texts1, texts2, y, "labels")  # one pair labelled 0 and 1: an error
         uniques, left, right = distinct_pair_texts(texts1, texts2)
         embeddings = (
             _encode(encoder, uniques, self.batch_size, False) if encoder is not None else None
@@ -549,15 +568,22 @@ class LearnedPairScorer(BaseEstimator):
         features = PairFeatures(use_embeddings=embeddings is not None)
         x = features.transform(texts, embeddings, left, right)
         train_idx, dev_idx = held_out_split(y, self.dev_fraction, self.seed, self.cv,
-                                            groups=pair_groups(left, right))
+                                            groups=normalized_pair_groups(texts, left, right))
         method = self.calibration
         with _threads(y.size):
-            est = self._make_estimator(method)
+            est = self._make_estimator(method, train_idx.size)
             est.fit(x[train_idx], y[train_idx])
             dev_scores = est.predict_proba(x[dev_idx])[:, 1].astype(np.float32)
+            if np.ptp(dev_scores) == 0:
+                # one score for every pair: whatever the threshold, all pairs link or none
+                raise InputError(
+                    f"the {self.model} scorer learned nothing from {train_idx.size} training "
+                    f"pairs: it gives every held-out pair the score {float(dev_scores[0]):.4g}. "
+                    "Add labelled pairs, or use the logistic classifier (--classifier logistic)"
+                )
             metrics = SplitScores.of(y[dev_idx], dev_scores)
             if self.refit:
-                est = self._make_estimator(method)
+                est = self._make_estimator(method, y.size)
                 est.fit(x, y)
         self.estimator_ = est
         self.calibration_ = method
@@ -900,7 +926,8 @@ def train_pair_scorer(
     scorer._check_params()
     uniques, left, right = distinct_pair_texts(data.texts1, data.texts2)
     # the split fit_collection will make, checked before any model work
-    held_out_split(y, dev_fraction, seed, scorer.cv, str(path), groups=pair_groups(left, right))
+    held_out_split(y, dev_fraction, seed, scorer.cv, str(path),
+                   groups=normalized_pair_groups(uniques, left, right))
     encoder = None
     if model_name is not None:
         if isinstance(model_name, str):
