@@ -465,10 +465,9 @@ def index_build(
 ) -> None:
     """Encode INPUT and save a search index folder."""
     from neardup.index import Index
-    from neardup.models import load_encoder
-
     from neardup.index.core import MANIFEST_FILE
     from neardup.io.atomic import check_output_folder
+    from neardup.models import load_encoder
 
     # before reading and encoding anything: save() would refuse this folder at the end
     check_output_folder(output, MANIFEST_FILE, "search index", "neardup index build")
