@@ -79,6 +79,19 @@ DENSE_LIMIT = 0
 STALL_RATIO = 100
 
 
+def at_or_above(scores: np.ndarray, cut: float) -> np.ndarray:
+    """``scores >= cut`` as float64 compares it, without a float64 copy of ``scores``: for
+    float32 scores the cut is rounded up to the nearest float32 (the same mask, half the
+    memory traffic on the tens of millions of pairs of a million texts)."""
+    scores = np.asarray(scores)
+    if scores.dtype != np.float32:
+        return scores.astype(np.float64) >= cut
+    c32 = np.float32(cut)
+    if float(c32) < cut:
+        c32 = np.nextafter(c32, np.float32(np.inf))
+    return scores >= c32
+
+
 def agglomerative(
     n: int,
     pairs: Pairs,
@@ -112,7 +125,7 @@ def agglomerative(
     cut = link_cut(threshold)
     if linkage == "single":
         # Single linkage at a cut = connected components of the edges at or above it.
-        keep = pairs.score.astype(np.float64) >= cut
+        keep = at_or_above(pairs.score, cut)
         return component_labels(n, pairs.left[keep], pairs.right[keep])
 
     # A cluster pair whose cross pairs all score below the cut never merges (its average,
@@ -121,7 +134,7 @@ def agglomerative(
     # it (weaker pairs still count towards averages), and drop the pairs between them. On a
     # kNN candidate graph, which is one giant component, this is what keeps the work small;
     # the result is the same.
-    strong = pairs.score.astype(np.float64) >= cut
+    strong = at_or_above(pairs.score, cut)
     groups = component_labels(n, pairs.left[strong], pairs.right[strong])
     inside = groups[pairs.left] == groups[pairs.right]
     # A component whose every pair is present and at or above the cut merges whole (each
@@ -202,8 +215,9 @@ def _sparse(
     n: int, left: np.ndarray, right: np.ndarray, weight: np.ndarray, cut: float, linkage: Linkage
 ) -> np.ndarray:
     """The cluster id (smallest row) of every row after merging on the given edges."""
-    key = np.minimum(left, right) * n + np.maximum(left, right)
-    order = np.argsort(key, kind="stable")  # pairs are canonical: keys are distinct
+    # pairs are canonical (check_graph): left < right, sorted, distinct, so keys ascend
+    key = left * n + right
+    order = np.argsort(key, kind="stable")  # the identity here, in one cheap pass
     state = _Reduced(
         n=n,
         parent=np.arange(n, dtype=np.int64),
