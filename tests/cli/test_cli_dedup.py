@@ -134,8 +134,26 @@ def test_existing_outputs_survive_a_failed_run(products: Path, tmp_path: Path) -
     assert run("dedup", products, "-t", "nope", "-o", out, "--model", "none") == 2
     assert (out / "clusters.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [
-        "clusters.csv", "deduplicated.csv", "pairs.csv", "summary.json"
+        ".neardup-outputs.json", "clusters.csv", "deduplicated.csv", "pairs.csv", "summary.json"
     ]
+
+
+def test_a_later_run_leaves_no_outputs_of_an_earlier_one(products: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "out").mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert run("dedup", products, "-t", "title", "-o", out, "--model", "none", "-q") == 0
+    jsonl = tmp_path / "products.jsonl"
+    pd.read_csv(products).to_json(jsonl, orient="records", lines=True)
+    assert run("dedup", jsonl, "-t", "title", "-o", out, "--model", "none", "-q") == 0
+    # deduplicated.csv described the CSV run: it is gone, the user's file stays
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".neardup-outputs.json", "clusters.csv", "deduplicated.jsonl", "notes.txt", "pairs.csv",
+        "summary.json"]
+    assert run("dedup", products, "--against", jsonl, "-t", "title", "-o", out, "--model",
+               "none", "-q") == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".neardup-outputs.json", "clean.csv", "leaks.csv", "notes.txt"]
 
 
 def test_sample_then_evaluate_groups(tmp_path: Path, capsys) -> None:

@@ -90,7 +90,7 @@ def test_output_dir_merges_and_keeps_unrelated_files(tmp_path):
     out.mkdir()
     (out / "mine.txt").write_text("keep")
     (out / "clusters.csv").write_text("old")
-    with atomic_output_dir(out) as stage:
+    with atomic_output_dir(out, ledger=True) as stage:
         assert stage.parent == tmp_path and stage != out
         (stage / "clusters.csv").write_text("new")
         (stage / "sub").mkdir()
@@ -112,7 +112,7 @@ def test_output_dir_untouched_when_the_block_fails(tmp_path):
     out.mkdir()
     (out / "clusters.csv").write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic_output_dir(out) as stage:
+        with atomic_output_dir(out, ledger=True) as stage:
             (stage / "clusters.csv").write_text("new")
             (stage / "pairs.csv").write_text("new")
             raise RuntimeError("the second step failed")
@@ -155,3 +155,44 @@ def test_a_replaced_folder_is_readable_whatever_its_files_were_written_with(tmp_
         os.chmod(stage / "model.safetensors", 0o600)  # as safetensors writes it
     mode = stat.S_IMODE(os.stat(tmp_path / "model" / "model.safetensors").st_mode)
     assert mode == 0o644
+
+
+def test_output_dir_removes_only_what_an_earlier_run_wrote(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with atomic_output_dir(out, ledger=True) as stage:
+        for name in ("clusters.csv", "summary.json", "deduplicated.tsv"):
+            (stage / name).write_text("first run")
+    with atomic_output_dir(out, ledger=True) as stage:  # another kind of run into the same folder
+        (stage / "leaks.csv").write_text("second run")
+        (stage / "summary.json").write_text("second run")
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".neardup-outputs.json", "leaks.csv", "notes.txt", "summary.json"]
+    assert (out / "summary.json").read_text() == "second run"
+    # a failed run changes nothing, the ledger included
+    with pytest.raises(RuntimeError):
+        with atomic_output_dir(out, ledger=True) as stage:
+            (stage / "other.csv").write_text("x")
+            raise RuntimeError("failed")
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".neardup-outputs.json", "leaks.csv", "notes.txt", "summary.json"]
+
+
+def test_a_damaged_ledger_removes_nothing_outside_the_folder(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "precious.txt").write_text("keep")
+    (out / "mine.csv").write_text("keep")
+    (out / ".neardup-outputs.json").write_text(
+        '{"files": ["../precious.txt", "/etc/hostname", "mine.csv"]}')
+    with atomic_output_dir(out, ledger=True) as stage:
+        (stage / "new.csv").write_text("x")
+    assert (tmp_path / "precious.txt").exists()
+    # a name the ledger lists is treated as an earlier output: that is what the ledger is for
+    assert not (out / "mine.csv").exists()
+    (out / ".neardup-outputs.json").write_text("not json")
+    (out / "kept.csv").write_text("keep")
+    with atomic_output_dir(out, ledger=True) as stage:
+        (stage / "new.csv").write_text("y")
+    assert (out / "kept.csv").exists()

@@ -9,6 +9,7 @@ disk or an exception half-way leaves the old file untouched and no stray tempora
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -158,15 +159,19 @@ def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def atomic_output_dir(
-    directory: str | os.PathLike[str], *, last: Iterable[str] = ()
+    directory: str | os.PathLike[str], *, last: Iterable[str] = (), ledger: bool = False
 ) -> Iterator[Path]:
     """Write several files into a staging folder; move them into ``directory`` only on success.
 
     Yields a fresh staging folder created next to ``directory`` (same filesystem, so moves are
     renames). When the block succeeds, ``directory`` is created if needed and each staged file
-    (sub-folders included) replaces its counterpart with :func:`os.replace`, one by one. Files
-    in ``directory`` that were not staged are kept: the folder is merged into, never wiped.
-    If the block raises, the staging folder is deleted and ``directory`` is not touched.
+    (sub-folders included) replaces its counterpart with :func:`os.replace`, one by one.
+    The folder is merged into, never wiped. With ``ledger`` (the CLI's report folders), the
+    files written are listed in :data:`OUTPUTS_LEDGER`, and of the files this run does not
+    write, those an earlier ledger run listed are removed, so a ``summary.json`` or
+    ``deduplicated.tsv`` of another run cannot be taken for this one's; the user's own files
+    stay. (Index, model and scorer folders name their files in their own manifests.) If the
+    block raises, the staging folder is deleted and ``directory`` is not touched.
 
     ``last`` names files (relative to the folder) moved after all others. Put the file that
     readers check first there (an index manifest): a reader that sees the new one then also
@@ -177,8 +182,19 @@ def atomic_output_dir(
         yield staging
         final.mkdir(exist_ok=True)
         last_set = {Path(name) for name in last}
+        stale: list[Path] = []
+        if ledger:
+            written = [p for p in _staged_files(staging) if p != Path(OUTPUTS_LEDGER)]
+            stale = [p for p in _ledger(final) if p not in set(written)]
+            (staging / OUTPUTS_LEDGER).write_text(
+                json.dumps({"files": [p.as_posix() for p in written]}, indent=1) + "\n",
+                encoding="utf-8",
+            )
         staged = _staged_files(staging)
-        ordered = [p for p in staged if p not in last_set] + [p for p in staged if p in last_set]
+        # the ledger goes last of all: it names files that are then all in place
+        book = Path(OUTPUTS_LEDGER)
+        ordered = [p for p in staged if p not in last_set and p != book] + [
+            p for p in staged if p in last_set] + ([book] if ledger else [])
         # every obstacle is found before the first file moves: a half-updated folder would
         # mix this run's outputs with an earlier run's
         for rel in ordered:
@@ -194,8 +210,32 @@ def atomic_output_dir(
             if src.is_file() and dst.exists():
                 shutil.copymode(dst, src)
             os.replace(src, dst)
+        # after the new files are in place: a failure here leaves an old file, not a gap
+        for rel in stale:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                (final / rel).unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+#: Hidden file in an output folder naming the files the last :func:`atomic_output_dir` run
+#: wrote there (so that the next run can remove those it does not write again).
+OUTPUTS_LEDGER = ".neardup-outputs.json"
+
+
+def _ledger(folder: Path) -> list[Path]:
+    """The files an earlier run listed in ``folder``'s ledger; only plain relative names inside
+    the folder (a damaged or edited ledger must not reach outside it)."""
+    try:
+        names = json.loads((folder / OUTPUTS_LEDGER).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    out = []
+    for name in names if isinstance(names, list) else []:
+        rel = Path(name) if isinstance(name, str) else None
+        if rel is not None and not rel.is_absolute() and ".." not in rel.parts and rel.parts:
+            out.append(rel)
+    return out
 
 
 def make_readable(folder: Path) -> None:
