@@ -313,10 +313,12 @@ class Index:
     Create one with :meth:`build` or :meth:`load`; then :meth:`add`, :meth:`remove`,
     :meth:`search` and :meth:`save`. ``len(index)`` is the number of live items.
 
-    >>> index = Index.build(texts, ids, encoder)                    # doctest: +SKIP
-    >>> index.search("cheap flights to rome", k=5)[0][0].id
-    >>> index.save("my-index")
-    >>> index = Index.load("my-index")                               # model from the manifest
+    Example::
+
+        index = Index.build(texts, ids, encoder)
+        index.search("cheap flights to rome", k=5)[0][0].id
+        index.save("my-index")
+        index = Index.load("my-index")  # the model named in the manifest
     """
 
     def __init__(

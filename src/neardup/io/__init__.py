@@ -1,9 +1,11 @@
 """Reading and writing tables: formats, faithful reads, collections and atomic writes.
 
->>> from neardup.io import read_table, load_collection, write_table   # doctest: +SKIP
->>> frame = read_table("products.csv")
->>> coll = load_collection(frame, ["title", "description"], "sku", source="products.csv")
->>> write_table(frame.assign(cluster=labels), "products.dedup.parquet")
+Example (with a ``products.csv`` of your own)::
+
+    from neardup.io import read_table, load_collection, write_table
+    frame = read_table("products.csv")
+    coll = load_collection(frame, ["title", "description"], "sku", source="products.csv")
+    write_table(frame.assign(cluster=labels), "products.dedup.parquet")
 """
 
 from __future__ import annotations
