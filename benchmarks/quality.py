@@ -90,6 +90,7 @@ class PairSet:
     texts1: list[str]
     texts2: list[str]
     labels: np.ndarray  # 0/1 or graded
+    graded: bool = False  # Spearman instead of AP
 
 
 def shopee(data: Path) -> GroupSet:
@@ -128,7 +129,16 @@ def stsb(data: Path, lang: str) -> PairSet:
     with open(data / "stsb-multi-mt" / f"stsb-{lang}-test.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     return PairSet(f"stsb {lang} test", [r[0] for r in rows], [r[1] for r in rows],
-                   np.array([float(r[2]) for r in rows]))
+                   np.array([float(r[2]) for r in rows]), graded=True)
+
+
+def sts_indo(data: Path, lang: str) -> PairSet:
+    """STS 2012-16 test, Indonesian (``lang="id"``) or the English originals beside it."""
+    df = pd.read_csv(data / "sts-indo" / "test.tsv", sep="\t", dtype=str, keep_default_na=False)
+    suffix = "_id" if lang == "id" else ""
+    return PairSet(f"sts-indo {lang} test", df[f"text1{suffix}"].tolist(),
+                   df[f"text2{suffix}"].tolist(), df["score"].astype(float).to_numpy(),
+                   graded=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +227,7 @@ def pair_table(sets: list[PairSet], encoders: dict[str, CachedEncoder]) -> None:
     print("|---|" + "---|" * (len(encoders) + 1))
     for ps in sets:
         metric: Callable[[np.ndarray, np.ndarray], float]
-        if ps.name.startswith("stsb"):
+        if ps.graded:
             metric = lambda y, s: 100 * spearman(y, s)  # noqa: E731
         else:
             metric = average_precision
@@ -272,7 +282,8 @@ def main() -> int:
     if "static" in only:
         static_table([shopee(args.data), *shopee_halves(args.data), amazon_google(args.data)])
     if "pairs" in only:
-        pair_table([paraphraser(args.data), stsb(args.data, "ru"), stsb(args.data, "en")],
+        pair_table([paraphraser(args.data), stsb(args.data, "ru"), stsb(args.data, "en"),
+                    sts_indo(args.data, "id"), sts_indo(args.data, "en")],
                    {"MiniLM": encoders["MiniLM"], "e5-small": encoders["e5-small"]})
     total = time.perf_counter() - start
     enc_s = sum(e.seconds for e in encoders.values())
