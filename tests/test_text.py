@@ -108,6 +108,8 @@ def test_a_minus_sign_is_not_punctuation() -> None:
     assert normalize("Overnight low -5 C") != normalize("Overnight low 5 C")
     assert normalize("Bitcoin price -10%") != normalize("Bitcoin price 10%")
     assert normalize("low -5 C") == normalize("low −5 C")  # ASCII and Unicode minus agree
+    assert normalize("low  -5 C") == normalize("low\t-5 C") == normalize("low -5 C")
+    assert normalize("  -5") == normalize("-5")
     # hyphens inside words and number ranges, spaced or not, stay separators
     assert normalize("x86-64") == "x86 64"
     assert normalize("Jeans 811 - 821") == normalize("Jeans 811-821") == "jeans 811 821"

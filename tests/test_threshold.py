@@ -197,3 +197,11 @@ def test_bad_method_or_fraction_fails_on_small_collections_too() -> None:
             auto_threshold(np.full(n, 0.5), method="otsu ")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="upper_fraction"):
             auto_threshold(np.full(n, 0.5), upper_fraction=5.0)
+
+
+def test_small_positive_thresholds_are_kept_and_bounds_hold() -> None:
+    rng = np.random.default_rng(0)
+    tiny = np.r_[rng.normal(0.0002, 5e-5, 500), rng.normal(0.0008, 5e-5, 100)].clip(0)
+    t = auto_threshold(tiny, guard=None).value
+    assert 0.0002 < t < 0.0008  # between the two populations, not floored to 0.001
+    assert auto_threshold(np.zeros(100), method="otsu", bounds=(0, 0.0005)).value == 0.0005

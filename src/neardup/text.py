@@ -104,8 +104,11 @@ _MINUS = re.compile(r"(?:^|(?<=^[\s(])|(?<=[^\d\s][\s(]))-(?=\d)")
 
 
 def mark_minus(text: str) -> str:
-    """``text`` with every ASCII hyphen that is a minus sign (see :data:`_MINUS`) as U+2212."""
-    return _MINUS.sub("\u2212", text) if "-" in text else text
+    """``text`` with every ASCII hyphen that is a minus sign (see :data:`_MINUS`) as U+2212.
+
+    Whitespace runs are folded to one space first, so "low  -5" reads as "low -5" does.
+    """
+    return _MINUS.sub("\u2212", _SPACE.sub(" ", text)) if "-" in text else text
 
 
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:

@@ -54,8 +54,9 @@ class ThresholdChoice:
 #: transfer to Amazon-Google (its best plain threshold is 0.68); prefer ``method="mixture"``.
 #: Below this many candidate scores the automatic rules fall back to the recorded constant.
 MIN_SCORES = 20
-#: Lowest automatic threshold: average linkage and Leiden need one above 0 (a missing pair
-#: counts 0), and a rule fitted to scores that are all 0 or less would otherwise return 0.
+#: What an automatic threshold of 0 or less becomes (within ``bounds``): average linkage and
+#: Leiden need one above 0 (a missing pair counts 0), and a rule fitted to scores that are all 0
+#: or less would otherwise return 0. Positive thresholds, however small, are kept.
 MIN_THRESHOLD = 1e-3
 #: Threshold for a scorer with no recorded constant and too few scores (a probability scale).
 FALLBACK_THRESHOLD = 0.5
@@ -316,9 +317,9 @@ def auto_threshold(
                 details["unguarded"] = t
                 t = min(max(t, lo), hi)
     t = float(min(max(t, bounds[0]), bounds[1]))
-    if t < MIN_THRESHOLD:
+    if t <= 0 < bounds[1]:
         # scores all at or below 0 (no recorded constant to guard them): the clusterings need
         # a threshold above 0, and one just above it links no pair scored 0 or less
         details["unfloored"] = t
-        t = MIN_THRESHOLD
+        t = min(MIN_THRESHOLD, float(bounds[1]))
     return ThresholdChoice(t, method, details)

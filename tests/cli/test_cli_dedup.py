@@ -507,3 +507,21 @@ def test_an_unknown_knn_method_is_refused_without_a_model(products: Path, tmp_pa
     assert run("dedup", products, "--text", "title", "--model", "none", "--knn-method", "foo",
                "-o", tmp_path / "o", "--quiet") == 2
     assert "unknown kNN method 'foo'" in capsys.readouterr().err
+
+
+def test_a_run_never_removes_its_own_input(tmp_path: Path) -> None:
+    # "check leaks, then dedup the clean set" into the same folder: clean.csv is an output of
+    # the first run and the input of the second
+    test, train = tmp_path / "test.csv", tmp_path / "train.csv"
+    test.write_text("id,title\nt1,the quick brown fox jumps\nt2,completely unrelated words\n"
+                    "t3,completely unrelated words!\n")
+    train.write_text("id,title\n1,the quick brown fox jumps!\n")
+    out = tmp_path / "o"
+    assert run("dedup", test, "--against", train, "-t", "title", "--id", "id", "--model",
+               "none", "-o", out, "-q") == 0
+    assert run("dedup", out / "clean.csv", "-t", "title", "--id", "id", "--model", "none",
+               "-o", out, "-q") == 0
+    assert (out / "clean.csv").exists() and not (out / "leaks.csv").exists()
+    assert run("dedup", test, "--against", out / "deduplicated.csv", "-t", "title", "--id",
+               "id", "--model", "none", "-o", out, "-q") == 0
+    assert (out / "deduplicated.csv").exists()

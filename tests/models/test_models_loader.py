@@ -125,9 +125,10 @@ def test_a_presets_hub_id_offline_points_to_the_preset() -> None:
     assert "Did you mean 'all-MiniLM-L6-v2'" in str(info.value)
 
 
-def test_a_name_that_is_not_text_is_named() -> None:
-    with pytest.raises(ModelError, match="must be a string or a path, got bytes"):
-        load_encoder(b"minilm")  # type: ignore[arg-type]
+@pytest.mark.parametrize("name", [b"minilm", 123, None, ["minilm"]])
+def test_a_name_that_is_not_text_is_named(name: object) -> None:
+    with pytest.raises(ModelError, match="must be a string or a path, got " + type(name).__name__):
+        load_encoder(name)  # type: ignore[arg-type]
 
 
 def test_a_device_the_machine_lacks_does_not_blame_the_cache() -> None:

@@ -310,7 +310,7 @@ def dedup(
         matches["test_text"] = [texts_by_test[i] for i in matches["test_id"]]
         matches["train_text"] = [texts_by_train[i] for i in matches["train_id"]]
         clean = collection.frame.loc[~leaks.is_leaked]
-        with atomic_output_dir(output, ledger=True) as stage:
+        with atomic_output_dir(output, ledger=True, keep=(input, against)) as stage:
             write_table(matches, stage / "leaks.csv", "csv")
             write_table(clean, stage / f"clean.{_ext(in_format)}", in_format, sep=sep)
         table = Table(title="neardup dedup --against", show_header=False)
@@ -351,7 +351,7 @@ def dedup(
     with _noted_in_summary():
         result = dd.deduplicate(collection.texts, collection.ids, sources=sources)
     deduplicated = collection.frame.loc[result.is_representative]
-    with atomic_output_dir(output, ledger=True) as stage:
+    with atomic_output_dir(output, ledger=True, keep=(input,)) as stage:
         write_table(result.clusters_frame(), stage / "clusters.csv", "csv")
         write_table(result.pairs_frame(), stage / "pairs.csv", "csv")
         write_table(deduplicated, stage / f"deduplicated.{_ext(in_format)}", in_format, sep=sep)

@@ -159,7 +159,8 @@ def _staging_for(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def atomic_output_dir(
-    directory: str | os.PathLike[str], *, last: Iterable[str] = (), ledger: bool = False
+    directory: str | os.PathLike[str], *, last: Iterable[str] = (), ledger: bool = False,
+    keep: Iterable[str | os.PathLike[str]] = (),
 ) -> Iterator[Path]:
     """Write several files into a staging folder; move them into ``directory`` only on success.
 
@@ -170,8 +171,10 @@ def atomic_output_dir(
     files written are listed in :data:`OUTPUTS_LEDGER`, and of the files this run does not
     write, those an earlier ledger run listed are removed, so a ``summary.json`` or
     ``deduplicated.tsv`` of another run cannot be taken for this one's; the user's own files
-    stay. (Index, model and scorer folders name their files in their own manifests.) If the
-    block raises, the staging folder is deleted and ``directory`` is not touched.
+    stay, and so do the files named in ``keep`` (the run's own inputs: "dedup o/clean.csv -o o"
+    reads a file the previous run wrote). (Index, model and scorer folders name their files in
+    their own manifests.) If the block raises, the staging folder is deleted and ``directory``
+    is not touched.
 
     ``last`` names files (relative to the folder) moved after all others. Put the file that
     readers check first there (an index manifest): a reader that sees the new one then also
@@ -185,7 +188,9 @@ def atomic_output_dir(
         stale: list[Path] = []
         if ledger:
             written = [p for p in _staged_files(staging) if p != Path(OUTPUTS_LEDGER)]
-            stale = [p for p in _ledger(final) if p not in set(written)]
+            inputs = {_resolved(Path(k)) for k in keep}
+            stale = [p for p in _ledger(final)
+                     if p not in set(written) and _resolved(final / p) not in inputs]
             (staging / OUTPUTS_LEDGER).write_text(
                 json.dumps({"files": [p.as_posix() for p in written]}, indent=1) + "\n",
                 encoding="utf-8",
@@ -221,6 +226,13 @@ def atomic_output_dir(
 #: Hidden file in an output folder naming the files the last :func:`atomic_output_dir` run
 #: wrote there (so that the next run can remove those it does not write again).
 OUTPUTS_LEDGER = ".neardup-outputs.json"
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:  # pragma: no cover - a loop of links
+        return path.absolute()
 
 
 def _ledger(folder: Path) -> list[Path]:

@@ -56,7 +56,7 @@ def load_encoder(
     (or when already in the local Hugging Face cache). ``device`` is a torch device string;
     by default CUDA when available, else the CPU (the numpy USE model ignores it).
     """
-    name = os.fspath(name_or_path)
+    name = os.fspath(name_or_path) if isinstance(name_or_path, os.PathLike) else name_or_path
     if not isinstance(name, str):
         raise ModelError(f"a model name must be a string or a path, got {type(name).__name__} "
                          f"{name!r}")
