@@ -205,3 +205,31 @@ def test_small_positive_thresholds_are_kept_and_bounds_hold() -> None:
     t = auto_threshold(tiny, guard=None).value
     assert 0.0002 < t < 0.0008  # between the two populations, not floored to 0.001
     assert auto_threshold(np.zeros(100), method="otsu", bounds=(0, 0.0005)).value == 0.0005
+
+
+def test_the_guard_band_applies_to_dense_candidate_graphs_only() -> None:
+    from neardup.threshold import GUARD_MIN_DENSITY
+
+    rng = np.random.default_rng(8)
+    s = np.clip(np.concatenate([rng.normal(0.03, 0.01, 1500), rng.normal(0.5, 0.3, 200)]), 0, 1)
+    c = MODEL_THRESHOLDS["default"]
+    raw = auto_threshold(s).value
+    # a tiny collection, nearly every pair a candidate: the band holds the degenerate fit
+    dense = auto_threshold(s, scorer="default", density=GUARD_MIN_DENSITY)
+    assert dense.value == pytest.approx(c - 0.1) and dense.details["density"] == GUARD_MIN_DENSITY
+    # a larger collection: the collection's own fit stands
+    sparse = auto_threshold(s, scorer="default", density=0.05)
+    assert sparse.value == pytest.approx(raw) and "unguarded" not in sparse.details
+
+
+def test_dedup_passes_the_density_of_its_candidate_graph() -> None:
+    from neardup.dedup import Deduplicator
+    from neardup.synth import make_near_duplicates
+
+    texts = list(make_near_duplicates(400, seed=2).texts)
+    dd = Deduplicator(model=None)
+    graph = dd.candidate_graph(texts)
+    n = len(graph.collapsed.texts)  # distinct texts after normalisation
+    density = dd.deduplicate(texts).threshold.details["density"]
+    assert density == pytest.approx(len(graph.scored) / (n * (n - 1) / 2))
+    assert dd.graph_threshold(graph).details["density"] == density  # what evaluate reports

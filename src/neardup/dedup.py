@@ -671,7 +671,10 @@ class Deduplicator:
             found = found.union(pairs)
         return found
 
-    def _choose_threshold(self, scores: np.ndarray) -> ThresholdInfo:
+    def _choose_threshold(self, scores: np.ndarray, n_possible: float | None = None
+                          ) -> ThresholdInfo:
+        """``n_possible``: how many pairs could have been candidates (for the density that
+        decides whether the automatic threshold's guard band applies)."""
         if self.rerank is not None:
             if self.rerank_threshold is not None:
                 return ThresholdInfo(float(self.rerank_threshold), "user")
@@ -700,7 +703,9 @@ class Deduplicator:
         # single-linkage clustering chains, so its recorded constants (the guard band's centre)
         # are higher than average linkage's; Leiden is closer to average linkage
         linkage = "components" if self.cluster == "components" else "average"
-        choice = auto_threshold(scores, scorer=self._pair_scorer().name, linkage=linkage)
+        density = None if not n_possible else len(scores) / float(n_possible)
+        choice = auto_threshold(scores, scorer=self._pair_scorer().name, linkage=linkage,
+                                density=density)
         return ThresholdInfo(float(choice.value), f"auto:{choice.method}", dict(choice.details))
 
     def _model_link_threshold(self) -> float | None:
@@ -782,6 +787,12 @@ class Deduplicator:
         )
         return CandidateGraph(texts, collapsed, scored, timer.timings, model, scorer.name, rerank)
 
+    def graph_threshold(self, graph: "CandidateGraph") -> ThresholdInfo:
+        """The threshold :meth:`deduplicate` links ``graph`` at (the given one, or the
+        automatic one from the graph's scores and density)."""
+        m = len(graph.collapsed.texts)
+        return self._choose_threshold(graph.scored.score, m * (m - 1) / 2)
+
     def cluster_graph(self, graph: "CandidateGraph", threshold: float) -> np.ndarray:
         """Cluster labels per input row (canonical numbering) when linking at ``threshold``."""
         if not _is_number(threshold) or (threshold <= 0 and self.cluster != "components"):
@@ -815,7 +826,7 @@ class Deduplicator:
         ids = _check_ids(ids, len(texts), "texts")
         graph = self.candidate_graph(texts, sources=sources)
         timer = _Timer()
-        threshold = self._choose_threshold(graph.scored.score)
+        threshold = self.graph_threshold(graph)
         with timer.stage("cluster"):
             if len(graph.collapsed.texts) > 1 and len(graph.scored):
                 unique_labels = self._cluster(
@@ -1018,7 +1029,7 @@ class Deduplicator:
                 cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)
         else:
             cand_pairs = Pairs.empty()
-        threshold = self._choose_threshold(cand_pairs.score)
+        threshold = self._choose_threshold(cand_pairs.score, nt * nr)
 
         with timer.stage("report"):
             best_train = np.full(nt, -1, dtype=np.int64)

@@ -26,6 +26,7 @@ __all__ = [
     "MODEL_THRESHOLDS",
     "COMPONENTS_THRESHOLDS",
     "GUARD_BAND",
+    "GUARD_MIN_DENSITY",
     "UPPER_FRACTION",
     "constant_threshold",
 ]
@@ -54,6 +55,13 @@ class ThresholdChoice:
 #: transfer to Amazon-Google (its best plain threshold is 0.68); prefer ``method="mixture"``.
 #: Below this many candidate scores the automatic rules fall back to the recorded constant.
 MIN_SCORES = 20
+#: Candidate-graph density (candidate pairs over all pairs of distinct texts) from which the
+#: guard band applies. Chosen with `benchmarks/guard_band.py` on the project's sample (77
+#: texts, density 0.62-0.66, where the band is needed: e5 pair F1 0.883 with it, 0.707 without)
+#: and on 35-group (109-title) and 70-group subsets of Shopee half A (densities 0.31-0.57, where
+#: it is not: the static tier 0.620 / 0.735 with it, 0.902 / 0.888 without; e5 0.913 / 0.918
+#: with, 0.907 / 0.918 without). With k=30 neighbours that is collections under ~100 texts.
+GUARD_MIN_DENSITY = 0.6
 #: What an automatic threshold of 0 or less becomes (within ``bounds``): average linkage and
 #: Leiden need one above 0 (a missing pair counts 0), and a rule fitted to scores that are all 0
 #: or less would otherwise return 0. Positive thresholds, however small, are kept.
@@ -226,6 +234,7 @@ def auto_threshold(
     linkage: str = "average",
     scorer: str | None = None,
     guard: tuple[float, float] | None = GUARD_BAND,
+    density: float | None = None,
 ) -> ThresholdChoice:
     """Pick a link threshold from candidate-pair ``scores`` of the collection itself.
 
@@ -253,7 +262,12 @@ def auto_threshold(
     c + 0.35]``; ``guard=None`` disables it). This guards against degenerate fits: on a tiny
     collection where almost every pair is a candidate (77 rows, 1,936 candidate pairs), the
     unrelated pairs form a very narrow peak near 0 and the posterior crossing lands just above it
-    (0.09, row-F1 0.79; 0.25 gives 0.93). The guard never triggered on Shopee or Amazon-Google. The result is clipped to ``bounds``. What no rule fixes: on a collection whose non-duplicate
+    (0.09, row-F1 0.79; 0.25 gives 0.93). ``density`` (candidate pairs over all pairs of
+    distinct texts; the pipeline passes it) limits the guard to such graphs, those at least
+    :data:`GUARD_MIN_DENSITY` dense: on sparser ones the band only pulled the collection's own
+    fit away (the static tier on Shopee: 0.24, the band's floor, against a fitted 0.12-0.14,
+    pair F1 0.72-0.80 against 0.79-0.85; lexical-only on synthetic sets: the band's top, 0.67,
+    against 0.75, 0.45 against 0.55). ``density=None`` keeps the guard on. The result is clipped to ``bounds``. What no rule fixes: on a collection whose non-duplicate
     neighbours are near-identical (Amazon-Google software titles) the best plain threshold is far
     higher (0.68) than any of these rules say (0.34–0.36).
     """
@@ -306,7 +320,10 @@ def auto_threshold(
         t = otsu_threshold(s)
     else:
         t = valley_threshold(s)
-    if guard is not None and scorer_name is not None:
+    if density is not None:
+        details["density"] = float(density)
+    dense = density is None or density >= GUARD_MIN_DENSITY
+    if guard is not None and scorer_name is not None and dense:
         table = COMPONENTS_THRESHOLDS if linkage == "components" else MODEL_THRESHOLDS
         if scorer_name in table:
             c = table[scorer_name]

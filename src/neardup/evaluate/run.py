@@ -209,7 +209,7 @@ def _groups(path: Path, dd, text_col: str, label_col: str, n_thresholds: int,
     data = load_groups(path, text_col=text_col, label_col=label_col, fmt=fmt)
     graph = dd.candidate_graph(data.texts)
     if len(graph.scored):
-        auto = dd._choose_threshold(graph.scored.score)
+        auto = dd.graph_threshold(graph)  # what dedup would link this collection at
     else:
         auto = None
     auto_value = auto.value if auto is not None else float("nan")
