@@ -1029,7 +1029,9 @@ class Deduplicator:
                 cand_pairs, rerank = self._rerank_stage(combined, cand_pairs, timer)
         else:
             cand_pairs = Pairs.empty()
-        threshold = self._choose_threshold(cand_pairs.score, nt * nr)
+        # the guard band stays on here: its density rule was measured on collections
+        # deduplicated within themselves, not on test-against-train candidate sets
+        threshold = self._choose_threshold(cand_pairs.score)
 
         with timer.stage("report"):
             best_train = np.full(nt, -1, dtype=np.int64)

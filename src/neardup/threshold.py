@@ -267,7 +267,9 @@ def auto_threshold(
     :data:`GUARD_MIN_DENSITY` dense: on sparser ones the band only pulled the collection's own
     fit away (the static tier on Shopee: 0.24, the band's floor, against a fitted 0.12-0.14,
     pair F1 0.72-0.80 against 0.79-0.85; lexical-only on synthetic sets: the band's top, 0.67,
-    against 0.75, 0.45 against 0.55). ``density=None`` keeps the guard on. The result is clipped to ``bounds``. What no rule fixes: on a collection whose non-duplicate
+    against 0.75, 0.45 against 0.55). ``density=None`` keeps the guard on (leak detection,
+    test against train, passes none: the rule was measured on collections deduplicated within
+    themselves). The result is clipped to ``bounds``. What no rule fixes: on a collection whose non-duplicate
     neighbours are near-identical (Amazon-Google software titles) the best plain threshold is far
     higher (0.68) than any of these rules say (0.34–0.36).
     """
