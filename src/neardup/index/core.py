@@ -691,10 +691,10 @@ class Index:
             # integers with missing values read back as integers, not floats
             import pyarrow.parquet as pq
 
-            from neardup.io.readers import _nullable_integers
+            from neardup.io.readers import nullable_integers
 
             items = _nullable(pq.read_table(folder / ITEMS_FILE).to_pandas(
-                types_mapper=_nullable_integers))
+                types_mapper=nullable_integers))
         except Exception as exc:  # faiss raises RuntimeError, arrow its own errors
             raise InputError(
                 f"Cannot read the index at {str(folder)!r}: {exc}. The files are damaged: "

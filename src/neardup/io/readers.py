@@ -493,7 +493,7 @@ def _parquet_columns(path: Path) -> list[str]:
 ARROW_SCHEMA = "neardup_arrow_schema"
 
 
-def _nullable_integers(arrow_type: Any) -> Any:
+def nullable_integers(arrow_type: Any) -> Any:
     """pandas' nullable integer dtype for an Arrow integer type: an int64 column with a
     missing value must not become float64 (9007199254740993 would read as ...992.0)."""
     import pyarrow as pa
@@ -504,7 +504,7 @@ def _nullable_integers(arrow_type: Any) -> Any:
 
 
 def _arrow_to_pandas(table: Any) -> pd.DataFrame:
-    frame = table.to_pandas(types_mapper=_nullable_integers)
+    frame = table.to_pandas(types_mapper=nullable_integers)
     frame.attrs[ARROW_SCHEMA] = table.schema
     return frame
 
