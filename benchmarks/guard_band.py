@@ -44,6 +44,18 @@ def subset(gs: GroupSet, n_groups: int, seed: int) -> GroupSet:
                     gs.labels[rows])
 
 
+def with_and_without_band(kwargs: dict, texts: list[str]
+                          ) -> tuple[float, list[tuple[float, np.ndarray]]]:
+    """The candidate graph's density, and (threshold, labels) with the guard band and without."""
+    dd = Deduplicator(**kwargs)
+    graph = dd.candidate_graph(texts)
+    runs = []
+    for guard in ({}, {"guard": None}):
+        t = auto_threshold(graph.scored.score, scorer=dd._pair_scorer().name, **guard).value
+        runs.append((t, dd.cluster_graph(graph, t)))
+    return graph.density, runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path,
@@ -62,15 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print("| set | density | with the band | without |")
         print("|---|---|---|---|")
         for gs in groups:
-            dd = Deduplicator(**kwargs)
-            graph = dd.candidate_graph(gs.texts)
-            m = len(graph.collapsed.texts)
-            density = len(graph.scored) / max(m * (m - 1) / 2, 1)
+            density, runs = with_and_without_band(kwargs, gs.texts)
             cells = []
-            for guard in ("band", None):
-                kw = {} if guard else {"guard": None}
-                t = auto_threshold(graph.scored.score, scorer=dd._pair_scorer().name, **kw).value
-                r = cluster_metrics(gs.labels, dd.cluster_graph(graph, t))
+            for t, labels in runs:
+                r = cluster_metrics(gs.labels, labels)
                 cells.append(f"{t:.3f}: {r.pair_f1:.3f} / {r.row_f1:.3f}")
             print(f"| {gs.name} ({len(gs.texts)}) | {density:.3f} | " + " | ".join(cells) + " |",
                   flush=True)
@@ -89,16 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for label, kwargs in configurations()[:3]:
         for name, texts in clean:
-            dd = Deduplicator(**kwargs)
-            graph = dd.candidate_graph(texts)
-            m = len(graph.collapsed.texts)
-            density = len(graph.scored) / max(m * (m - 1) / 2, 1)
-            cells = []
-            for guard in ("band", None):
-                kw = {} if guard else {"guard": None}
-                t = auto_threshold(graph.scored.score, scorer=dd._pair_scorer().name, **kw).value
-                merged = len(texts) - np.unique(dd.cluster_graph(graph, t)).size
-                cells.append(f"{t:.3f}: {merged}")
+            density, runs = with_and_without_band(kwargs, texts)
+            cells = [f"{t:.3f}: {len(texts) - np.unique(labels).size}" for t, labels in runs]
             print(f"| {label.split(',')[0]} | {name} ({len(texts)}) | {density:.3f} | "
                   + " | ".join(cells) + " |", flush=True)
     return 0

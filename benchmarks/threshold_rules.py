@@ -75,12 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             dd = Deduplicator(**kwargs)
             graph = dd.candidate_graph(gs.texts)
             linkage = "components" if dd.cluster == "components" else "average"
-            n_texts = len(graph.collapsed.texts)
-            n_pairs = n_texts * (n_texts - 1) / 2  # the density decides the guard band
             cells = []
             for q in fractions:
                 t = auto_threshold(graph.scored.score, scorer=dd._pair_scorer().name,
-                                   density=len(graph.scored) / max(n_pairs, 1),
+                                   density=graph.density,
                                    upper_fraction=q, linkage=linkage).value
                 m = cluster_metrics(gs.labels, dd.cluster_graph(graph, t))
                 cells.append(f"{t:.3f}: {m.pair_f1:.3f} / {m.row_f1:.3f}")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from neardup.cluster.agglomerative import link_cut
+from neardup.cluster.agglomerative import link_cut, linked_mask
 from neardup.errors import InputError, ResultWarning
 from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
@@ -256,6 +256,13 @@ class CandidateGraph:
     model: str | None
     scorer: str
     rerank: "RerankStats | None" = None  # set when ``scored`` holds re-ranker scores
+
+    @property
+    def density(self) -> float:
+        """Candidate pairs over all pairs of distinct texts (what decides whether the
+        automatic threshold's guard band applies)."""
+        m = len(self.collapsed.texts)
+        return len(self.scored) / max(m * (m - 1) / 2, 1)
 
 
 def _row_labels(collapsed: _Collapsed, unique_labels: np.ndarray) -> np.ndarray:
@@ -671,10 +678,10 @@ class Deduplicator:
             found = found.union(pairs)
         return found
 
-    def _choose_threshold(self, scores: np.ndarray, n_possible: float | None = None
+    def _choose_threshold(self, scores: np.ndarray, density: float | None = None
                           ) -> ThresholdInfo:
-        """``n_possible``: how many pairs could have been candidates (for the density that
-        decides whether the automatic threshold's guard band applies)."""
+        """``density``: the candidate graph's (:attr:`CandidateGraph.density`); None keeps the
+        automatic threshold's guard band on."""
         if self.rerank is not None:
             if self.rerank_threshold is not None:
                 return ThresholdInfo(float(self.rerank_threshold), "user")
@@ -703,7 +710,6 @@ class Deduplicator:
         # single-linkage clustering chains, so its recorded constants (the guard band's centre)
         # are higher than average linkage's; Leiden is closer to average linkage
         linkage = "components" if self.cluster == "components" else "average"
-        density = None if not n_possible else len(scores) / float(n_possible)
         choice = auto_threshold(scores, scorer=self._pair_scorer().name, linkage=linkage,
                                 density=density)
         return ThresholdInfo(float(choice.value), f"auto:{choice.method}", dict(choice.details))
@@ -726,7 +732,7 @@ class Deduplicator:
         from neardup import cluster as cl
 
         # the clusterings' shared slack for float32 scores (neardup.cluster.agglomerative)
-        linked = scored.select(scored.score >= link_cut(threshold))
+        linked = scored.select(linked_mask(scored.score, threshold))
         if self.cluster == "components":
             return cl.connected_components(n, linked)
         if self.cluster == "leiden":
@@ -790,8 +796,7 @@ class Deduplicator:
     def graph_threshold(self, graph: "CandidateGraph") -> ThresholdInfo:
         """The threshold :meth:`deduplicate` links ``graph`` at (the given one, or the
         automatic one from the graph's scores and density)."""
-        m = len(graph.collapsed.texts)
-        return self._choose_threshold(graph.scored.score, m * (m - 1) / 2)
+        return self._choose_threshold(graph.scored.score, graph.density)
 
     def cluster_graph(self, graph: "CandidateGraph", threshold: float) -> np.ndarray:
         """Cluster labels per input row (canonical numbering) when linking at ``threshold``."""
@@ -856,7 +861,7 @@ class Deduplicator:
         knn_sources = {"knn", "lexical-knn"} & set(self._candidate_sources())
         if not knn_sources or k >= n - 1 or not len(graph.scored) or not np.isfinite(threshold):
             return 0
-        linked = graph.scored.select(graph.scored.score >= link_cut(threshold))
+        linked = graph.scored.select(linked_mask(graph.scored.score, threshold))
         degree = (np.bincount(linked.left, minlength=n)
                   + np.bincount(linked.right, minlength=n))
         count = int((degree >= k).sum())
@@ -917,7 +922,7 @@ class Deduplicator:
         # star edges from that row to its exact copies
         first_row = collapsed.first_rows()
         linked = scored.select(
-            (scored.score >= link_cut(threshold.value))
+            linked_mask(scored.score, threshold.value)
             & (unique_labels[scored.left] == unique_labels[scored.right])
         ) if len(scored) else scored
         left = [first_row[linked.left]]

@@ -183,8 +183,6 @@ def write_sample(directory: str | Path, seed: int = 7) -> SampleFiles:
     A ``news.csv`` already there is replaced only when it is a sample too (the same header); any
     other file (the user's own) is refused rather than overwritten.
     """
-    import tempfile
-
     from neardup.io import write_table
 
     directory = Path(directory)
@@ -199,16 +197,16 @@ def write_sample(directory: str | Path, seed: int = 7) -> SampleFiles:
     frame = make_sample(seed)
     path = directory / "news.csv"
     if path.exists():
-        with tempfile.TemporaryDirectory() as tmp:
-            fresh = Path(tmp) / "news.csv"
-            write_table(frame, fresh)
-            header = fresh.read_bytes().split(b"\n", 1)[0]
-            # a sample an older neardup wrote has the same header: that one may be replaced
-            if not path.is_file() or path.read_bytes().split(b"\n", 1)[0] != header:
-                raise InputError(
-                    f"{path} already exists and is not neardup's sample; pass another folder, "
-                    "or move that file away first"
-                )
+        # a sample an older neardup wrote has the same header: that one may be replaced
+        first = None
+        if path.is_file():
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                first = fh.readline().rstrip("\r\n")
+        if first != ",".join(frame.columns):
+            raise InputError(
+                f"{path} already exists and is not neardup's sample; pass another folder, "
+                "or move that file away first"
+            )
     write_table(frame, path)
     sizes = frame["group"].value_counts()
     return SampleFiles(news=path, n_rows=len(frame), n_groups=int(sizes.size),

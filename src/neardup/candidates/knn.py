@@ -431,6 +431,12 @@ def _faiss_available() -> bool:
     return True
 
 
+def check_k(k: object) -> None:
+    """``k`` (neighbours per query) is a whole number of at least 1, not a bool."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+
+
 def knn_search(
     embeddings: np.ndarray,
     k: int = 20,
@@ -456,8 +462,7 @@ def knn_search(
         ef_search: HNSW search breadth (default ``max(64, 2k)``).
         show_progress: draw a progress bar on stderr.
     """
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}")
+    check_k(k)
     if method not in ("auto", "exact", "hnsw", "ivf"):
         raise InputError(f'method must be "auto", "exact", "hnsw" or "ivf", got {method!r}')
     if block_size is not None and block_size < 1:

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neardup._threads import run_chunks
-from neardup.candidates.knn import _topk_block, knn_search
+from neardup.candidates.knn import _topk_block, check_k, knn_search
 from neardup.errors import InputError
 from neardup.pairs import Pairs
 
@@ -58,11 +58,6 @@ def char_tfidf(texts: Sequence[str], *, fit_texts: Sequence[str] | None = None) 
     from neardup.scoring import char_ngram_matrix
 
     return char_ngram_matrix(texts, fit_texts=fit_texts)
-
-
-def _check_k(k: object) -> None:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}")
 
 
 def _block_rows(n_base: int, block_size: int | None) -> int:
@@ -151,7 +146,7 @@ def lexical_cross_knn(
     ``method``: ``"exact"``, ``"projected"`` or ``"auto"`` (by the number of base texts; see
     the module docstring).
     """
-    _check_k(k)
+    check_k(k)
     if matrix is None:
         matrix = char_tfidf(list(queries) + list(base))
     nq = len(queries)
@@ -182,7 +177,7 @@ def lexical_knn_pairs(
     already fitted. Scores are exact TF-IDF cosines with ``method="exact"`` and projected
     estimates with ``"projected"`` (the dedup pipeline rescores every candidate exactly).
     """
-    _check_k(k)
+    check_k(k)
     if matrix is None:
         matrix = char_tfidf(texts)
     n = matrix.shape[0]

@@ -92,6 +92,12 @@ def at_or_above(scores: np.ndarray, cut: float) -> np.ndarray:
     return scores >= c32
 
 
+def linked_mask(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Which scores link at ``threshold`` (at or above it, less the float32 slack): the one rule
+    every clustering and report uses."""
+    return at_or_above(scores, link_cut(threshold))
+
+
 def agglomerative(
     n: int,
     pairs: Pairs,
@@ -125,7 +131,7 @@ def agglomerative(
     cut = link_cut(threshold)
     if linkage == "single":
         # Single linkage at a cut = connected components of the edges at or above it.
-        keep = at_or_above(pairs.score, cut)
+        keep = linked_mask(pairs.score, threshold)
         return component_labels(n, pairs.left[keep], pairs.right[keep])
 
     # A cluster pair whose cross pairs all score below the cut never merges (its average,
@@ -134,7 +140,7 @@ def agglomerative(
     # it (weaker pairs still count towards averages), and drop the pairs between them. On a
     # kNN candidate graph, which is one giant component, this is what keeps the work small;
     # the result is the same.
-    strong = at_or_above(pairs.score, cut)
+    strong = linked_mask(pairs.score, threshold)
     groups = component_labels(n, pairs.left[strong], pairs.right[strong])
     inside = groups[pairs.left] == groups[pairs.right]
     # A component whose every pair is present and at or above the cut merges whole (each
