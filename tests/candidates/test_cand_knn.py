@@ -208,3 +208,23 @@ def test_faiss_exact_path_equals_numpy_path_under_heavy_ties() -> None:
         slow = knn_search(x, 9, method="exact", queries=queries, block_size=64)  # numpy
         np.testing.assert_array_equal(fast.indices, slow.indices)
         np.testing.assert_allclose(fast.scores, slow.scores, rtol=0, atol=1e-6)
+
+
+def test_exact_ties_do_not_depend_on_block_size_or_threads() -> None:
+    # identical vectors score a few ulps apart under different BLAS blockings and thread
+    # splits; the k-th place and the order within a row must not follow them
+    faiss = pytest.importorskip("faiss")
+    before = faiss.omp_get_max_threads()
+    try:
+        for seed in range(5):
+            rng = np.random.default_rng(seed)
+            x = unit(rng, 25, 8)[rng.integers(0, 25, size=400)]
+            ref = knn_search(x, 9, method="exact")
+            for threads in (1, 2):
+                faiss.omp_set_num_threads(threads)
+                for block_size in (None, 7, 64, 400):
+                    got = knn_search(x, 9, method="exact", block_size=block_size)
+                    np.testing.assert_array_equal(got.indices, ref.indices)
+                    np.testing.assert_array_equal(got.scores, ref.scores)
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -37,7 +37,10 @@ approximate indexes read them in blocks of :data:`_FAISS_BLOCK_ROWS` rows, conve
 float32, so no second full-size copy is made besides the index itself.
 
 Determinism: results are sorted by score descending, then base index ascending, and exact
-search resolves ties at the k-th place by the smaller index. The approximate indexes are
+search resolves ties at the k-th place by the smaller index. Scores that float32 rounding
+cannot tell apart (identical vectors score a few ulps apart under different BLAS blockings
+and thread splits) are recomputed in float64 first, so exact results do not depend on the
+block size, the thread count or faiss against numpy. The approximate indexes are
 built single-threaded (multi-threaded HNSW insertion produces a different graph on every run)
 and fed rows in an order derived from the vectors' contents, not their positions, so that
 permuting the input only renumbers the result.
@@ -210,6 +213,96 @@ def _topk_block(sims: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
 
 
+# float32 inner products depend on the summation order, which differs between BLAS kernels,
+# faiss and numpy, and how the work is split over threads: two identical base vectors can score
+# 1.0 against a query in one place and 0.99999994 in another, so a tie at the k-th place (and
+# the order within a row) would follow the machine's load. Scores closer than the float32
+# error bound of a d-term sum are recomputed in float64, where products of float32 values are
+# exact and equal vectors round back to one float32 value. Each search fetches this many
+# neighbours beyond the kept ones, so that a near tie is settled within them unless it spans
+# all of them.
+_TIE_WINDOW = 8
+# Rows of neighbours rescored at once (each (rows, window, d) float64 gather).
+_SETTLE_ROWS = 256
+
+
+def _max_norm(x: np.ndarray) -> float:
+    top = 0.0
+    for s in range(0, x.shape[0], _FAISS_BLOCK_ROWS):
+        block = np.asarray(x[s : s + _FAISS_BLOCK_ROWS], dtype=np.float32)
+        top = max(top, float(np.sqrt(np.einsum("ij,ij->i", block, block).max())))
+    return top
+
+
+def _exact_row(q: np.ndarray, base: np.ndarray, own: int | None, kk: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One query's top ``kk`` over the whole base, scored in float64 (see ``_TIE_WINDOW``)."""
+    q64 = q.astype(np.float64)
+    sims = np.empty(base.shape[0], dtype=np.float32)
+    for s in range(0, base.shape[0], _FAISS_BLOCK_ROWS):
+        sims[s : s + _FAISS_BLOCK_ROWS] = np.asarray(
+            base[s : s + _FAISS_BLOCK_ROWS], dtype=np.float64
+        ) @ q64
+    if own is not None:
+        sims[own] = -np.inf
+    idx, vals = _topk_block(sims[None, :], kk)
+    return idx[0], vals[0]
+
+
+def _settle_ties(
+    queries: np.ndarray,
+    base: np.ndarray,
+    idx: np.ndarray,
+    vals: np.ndarray,
+    kk: int,
+    start: int,
+    self_join: bool,
+    base_norm: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(idx, vals)`` (sorted rows, ``kk`` or more wide, ``-1``/``-inf`` padded) with every
+    row whose first ``kk + 1`` scores come closer than the float32 rounding error rescored in
+    float64 and sorted again (score descending, then index ascending).
+
+    A row whose float32 scores stay near its ``kk``-th one to the end of the fetched window may
+    have tied neighbours beyond it: that row is searched again over the whole base. Elsewhere
+    the float32 order is already the exact order.
+    """
+    n, width = idx.shape
+    head = min(kk + 1, width)
+    # twice the bound on the float32 error of one inner product of a d-term sum
+    tol = (queries.shape[1] * float(np.finfo(np.float32).eps) * base_norm
+           * np.linalg.norm(queries, axis=1)).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        gaps = vals[:, : head - 1] - vals[:, 1:head]
+    near = np.flatnonzero((np.isfinite(gaps) & (gaps <= tol[:, None])).any(axis=1))
+    if near.size == 0:
+        return idx, vals
+    f32 = vals
+    idx, vals = idx.copy(), vals.copy()
+    missing = np.iinfo(np.int64).max
+    for s in range(0, near.size, _SETTLE_ROWS):
+        rows = near[s : s + _SETTLE_ROWS]
+        cols = idx[rows]
+        ok = cols >= 0
+        gathered = np.asarray(base[np.where(ok, cols, 0).ravel()], dtype=np.float64)
+        rescored = np.einsum(
+            "rwd,rd->rw", gathered.reshape(len(rows), width, -1),
+            np.asarray(queries[rows], dtype=np.float64),
+        ).astype(np.float32)
+        rescored[~ok] = -np.inf
+        order = np.lexsort((np.where(ok, cols, missing), -rescored), axis=1)
+        idx[rows] = np.take_along_axis(cols, order, axis=1)
+        vals[rows] = np.take_along_axis(rescored, order, axis=1)
+    if width > kk:
+        spans = near[(idx[near, -1] >= 0)
+                     & (f32[near, -1] >= f32[near, kk - 1] - 2 * tol[near])]
+        for r in spans.tolist():
+            row_idx, row_vals = _exact_row(queries[r], base, start + r if self_join else None,
+                                           kk)
+            idx[r, :kk], vals[r, :kk] = row_idx, row_vals
+    return idx, vals
+
+
 def _exact(
     base: np.ndarray,
     queries: np.ndarray,
@@ -224,8 +317,9 @@ def _exact(
     kk = min(k, nb - 1 if self_join else nb)
     if kk <= 0 or nq == 0:
         return indices, scores
+    base_norm = _max_norm(base)
     if block_size is None and _faiss_available():
-        return _exact_faiss(base, queries, k, kk, self_join, show_progress)
+        return _exact_faiss(base, queries, k, kk, self_join, show_progress, base_norm)
     rows = block_size or max(1, min(_MAX_BLOCK_ROWS, _BLOCK_ELEMENTS // max(nb, 1)))
     starts = range(0, nq, rows)
     for start in progress(starts, total=len(starts), description="kNN", enabled=show_progress):
@@ -236,9 +330,12 @@ def _exact(
             # and is exactly the neighbour dedup is looking for.
             local = np.arange(stop - start)
             sims[local, start + local] = -np.inf
-        idx, vals = _topk_block(sims, kk)
-        indices[start:stop, :kk] = idx
-        scores[start:stop, :kk] = vals
+        # neighbours beyond the kept ones, so that a near tie at the k-th place is seen
+        idx, vals = _topk_block(sims, min(kk + 1 + _TIE_WINDOW, nb - 1 if self_join else nb))
+        idx, vals = _settle_ties(queries[start:stop], base, idx, vals, kk, start, self_join,
+                                 base_norm)
+        indices[start:stop, :kk] = idx[:, :kk]
+        scores[start:stop, :kk] = vals[:, :kk]
     return indices, scores
 
 
@@ -249,20 +346,22 @@ def _exact_faiss(
     kk: int,
     self_join: bool,
     show_progress: bool,
+    base_norm: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_exact`'s result computed by ``faiss.knn`` (blocked BLAS and a heap per query,
     multi-threaded: ~3x faster than matmul + argpartition on 10,000 rows here).
 
-    One neighbour more than needed is fetched (two for a self-join, whose own row is dropped by
-    position): a row whose last kept and first dropped scores tie is redone with numpy, so that
-    the smallest tied indices win exactly as in the numpy path, whatever faiss's heap kept.
+    ``_TIE_WINDOW`` + 1 neighbours more than needed are fetched (one more for a self-join,
+    whose own row is dropped by position), so that :func:`_settle_ties` sees a near tie at the
+    k-th place and the smallest tied indices win exactly as in the numpy path, whatever
+    faiss's heap kept.
     """
     import faiss
 
     nq, nb = queries.shape[0], base.shape[0]
     indices = np.full((nq, k), -1, dtype=np.int64)
     scores = np.full((nq, k), -np.inf, dtype=np.float32)
-    k_search = min(kk + (2 if self_join else 1), nb)
+    k_search = min(kk + 1 + _TIE_WINDOW + (1 if self_join else 0), nb)
     missing = np.iinfo(np.int64).max
     starts = range(0, nq, _FAISS_BLOCK_ROWS)
     for start in progress(starts, total=len(starts), description="kNN", enabled=show_progress):
@@ -278,14 +377,12 @@ def _exact_faiss(
         rank = np.lexsort((np.where(idx >= 0, idx, missing), -vals), axis=1)
         idx = np.take_along_axis(idx, rank, axis=1)
         vals = np.take_along_axis(vals, rank, axis=1)
-        if idx.shape[1] > kk:
-            tied = np.flatnonzero((vals[:, kk - 1] == vals[:, kk]) & (idx[:, kk] >= 0))
-            for r in tied.tolist():
-                sims = queries[start + r : start + r + 1] @ base.T
-                if self_join:
-                    sims[0, start + r] = -np.inf
-                row_idx, row_vals = _topk_block(sims, kk)
-                idx[r, :kk], vals[r, :kk] = row_idx[0], row_vals[0]
+        if self_join and k_search < nb:
+            # every row keeps the same window: a row whose own index was not fetched has one
+            # neighbour more than the others, and the others' last place must not read -1
+            idx, vals = idx[:, :-1], vals[:, :-1]
+        idx, vals = _settle_ties(queries[start:stop], base, idx, vals, kk, start, self_join,
+                                 base_norm)
         indices[start:stop, :kk] = idx[:, :kk]
         scores[start:stop, :kk] = vals[:, :kk]
     return indices, scores
