@@ -114,3 +114,17 @@ def test_a_minus_sign_is_not_punctuation() -> None:
     assert normalize("x86-64") == "x86 64"
     assert normalize("Jeans 811 - 821") == normalize("Jeans 811-821") == "jeans 811 821"
     assert normalize("well-known") == "well known"
+
+
+def test_a_superscript_or_fraction_after_a_number_stays_apart_from_it() -> None:
+    from neardup.scoring import digit_tokens
+    from neardup.text import normalize
+
+    # NFKC alone reads "10²" as "102" and "1½" as "11⁄2"
+    assert normalize("10²") != normalize("102")
+    assert digit_tokens("1½ inch") == digit_tokens("1 1/2 inch") == {"1", "1/2inch"}
+    assert normalize("3¼ kg") == normalize("3 1/4 kg")
+    assert normalize("½ kg") == normalize("1/2 kg")
+    # after a letter they are read as the digit, as NFKC reads them
+    assert normalize("20 m²") == normalize("20 m2")
+    assert normalize("H₂O") == "h2o"

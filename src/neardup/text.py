@@ -111,18 +111,31 @@ def mark_minus(text: str) -> str:
     return _MINUS.sub("\u2212", _SPACE.sub(" ", text)) if "-" in text else text
 
 
+#: A superscript or subscript digit or a vulgar fraction right after a digit. NFKC turns them
+#: into plain digits, which would join the two numbers ("10²" read "102", "1½" read "11⁄2");
+#: a space before them keeps the numbers apart ("10 2", "1 1/2", as "1 1/2" is typed).
+_ATTACHED_DIGIT = re.compile(
+    "(?<=\\d)(?=[\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u00bc-\u00be"
+    "\u2150-\u215f\u2189])"
+)
+
+
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     """Canonical form used for matching: NFKC, case-folded, punctuation to space, symbols set
     apart by spaces, spaces folded.
 
-    NFKC folds full-width and compatibility characters (common in OCR and marketplace data);
+    NFKC folds full-width and compatibility characters (common in OCR and marketplace data),
+    with a space kept between a number and a superscript, subscript or fraction after it;
     casefold handles more than ``lower`` (German sharp s, Cyrillic variants). Invisible format
     characters, variation selectors and optional Arabic and Hebrew vowel points are deleted.
     """
+    if not text.isascii():
+        text = _ATTACHED_DIGIT.sub(" ", text)
     text = mark_minus(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
-        # casefold turns the Turkish dotted capital I into "i" + combining dot above
-        text = _ignorable().sub("", text).replace("i\u0307", "i")
+        # casefold turns the Turkish dotted capital I into "i" + combining dot above; NFKC
+        # writes a fraction with the fraction slash, which is read as the "/" typed instead
+        text = _ignorable().sub("", text).replace("i\u0307", "i").replace("\u2044", "/")
     if strip_punctuation:
         text = text.translate(_ASCII_TABLE if text.isascii() else _unicode_table())
     return _SPACE.sub(" ", text).strip()

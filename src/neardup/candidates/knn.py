@@ -284,10 +284,12 @@ def _settle_ties(
         rows = near[s : s + _SETTLE_ROWS]
         cols = idx[rows]
         ok = cols >= 0
-        gathered = np.asarray(base[np.where(ok, cols, 0).ravel()], dtype=np.float64)
+        gathered = np.asarray(base[np.where(ok, cols, 0).ravel()], dtype=np.float32)
+        # float32 rows, float64 products and sums: einsum casts in its own buffers, cheaper
+        # than a float64 copy of the gathered rows
         rescored = np.einsum(
             "rwd,rd->rw", gathered.reshape(len(rows), width, -1),
-            np.asarray(queries[rows], dtype=np.float64),
+            np.asarray(queries[rows], dtype=np.float32), dtype=np.float64,
         ).astype(np.float32)
         rescored[~ok] = -np.inf
         order = np.lexsort((np.where(ok, cols, missing), -rescored), axis=1)
