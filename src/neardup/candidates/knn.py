@@ -24,9 +24,12 @@ Methods:
   synthetic near-duplicate collection (``neardup.synth``, 100,000 texts) the share of true
   duplicate pairs among the 30 neighbours is within 0.01 of nprobe=32 (0.795 against 0.799,
   on projected character n-gram vectors); structureless random vectors are the worst case. Pass ``nprobe`` to trade speed for recall.
-- ``"auto"``: ``"exact"`` while ``n_queries * n_base < 20,000**2`` (i.e. below 20,000 rows
-  for a self-join): that is ~1.5e11 multiply-adds at d=384, seconds on one core, and exact.
-  Above it exact search grows quadratically, so ``"ivf"`` is used (or ``"exact"`` with a
+- ``"auto"``: ``"exact"`` while ``n_queries * n_base < 5,000**2`` (i.e. below 5,000 rows for
+  a self-join, which keeps every collection of ``BENCHMARKS.md``'s quality tables exact): a
+  fraction of a second. Above it exact search grows quadratically (0.9 s for 10,000 rows of
+  256-d static vectors with k=30 here, against 0.4 s for IVF with 99.6 % of the exact
+  neighbours; the synthetic 10,000-text collection's pair F1 moved from 0.4433 to 0.4429), so
+  ``"ivf"`` is used (or ``"exact"`` with a
   warning when faiss is not installed). IVF rather than HNSW because its build is
   deterministic with every core busy (k-means and list assignment split work by centroid or
   by row), whereas HNSW must be built on one thread to be reproducible: that build took about
@@ -63,7 +66,7 @@ from neardup.pairs import Pairs
 
 Method = Literal["auto", "exact", "hnsw", "ivf"]
 
-AUTO_EXACT_MAX_ROWS = 20_000
+AUTO_EXACT_MAX_ROWS = 5_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH_MIN = 64
