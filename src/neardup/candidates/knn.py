@@ -40,10 +40,11 @@ approximate indexes read them in blocks of :data:`_FAISS_BLOCK_ROWS` rows, conve
 float32, so no second full-size copy is made besides the index itself.
 
 Determinism: results are sorted by score descending, then base index ascending, and exact
-search resolves ties at the k-th place by the smaller index. Scores that float32 rounding
-cannot tell apart (identical vectors score a few ulps apart under different BLAS blockings
-and thread splits) are recomputed in float64 first, so exact results do not depend on the
-block size, the thread count or faiss against numpy. The approximate indexes are
+search resolves ties at the k-th place by the smaller index. Its scores are recomputed in
+float64 and rounded back (float32 BLAS scores identical vectors a few ulps apart under
+different blockings and thread splits), and rows whose float32 scores came too close to order
+are sorted again, so exact neighbours and scores do not depend on the block size, the thread
+count or faiss against numpy. The approximate indexes are
 built single-threaded (multi-threaded HNSW insertion produces a different graph on every run)
 and fed rows in an order derived from the vectors' contents, not their positions, so that
 permuting the input only renumbers the result.
@@ -218,38 +219,38 @@ def _topk_block(sims: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray]:
 
 # float32 inner products depend on the summation order, which differs between BLAS kernels,
 # faiss and numpy, and how the work is split over threads: two identical base vectors can score
-# 1.0 against a query in one place and 0.99999994 in another, so a tie at the k-th place (and
-# the order within a row) would follow the machine's load. Scores closer than the float32
-# error bound of a d-term sum are recomputed in float64, where products of float32 values are
-# exact and equal vectors round back to one float32 value. Each search fetches this many
-# neighbours beyond the kept ones, so that a near tie is settled within them unless it spans
-# all of them.
+# 1.0 against a query in one place and 0.99999994 in another, so a tie at the k-th place, the
+# order within a row and a score at a cut-off would follow the machine's load. So every
+# neighbour's score is recomputed in float64, where products of float32 values are exact and
+# the sum's error is far below float32's, and rounded back: one value per pair, whatever the
+# path. Each search fetches this many neighbours beyond the kept ones, so that a near tie at the
+# k-th place is settled among them unless it spans all of them.
 _TIE_WINDOW = 8
-# Rows of neighbours rescored at once (each (rows, window, d) float64 gather).
+# Rows rescored at once (each a (rows, window, d) gather).
 _SETTLE_ROWS = 256
 
 
-def _max_norm(x: np.ndarray) -> float:
-    top = 0.0
+def _norms(x: np.ndarray) -> np.ndarray:
+    out = np.empty(x.shape[0], dtype=np.float64)
     for s in range(0, x.shape[0], _FAISS_BLOCK_ROWS):
         block = np.asarray(x[s : s + _FAISS_BLOCK_ROWS], dtype=np.float32)
-        top = max(top, float(np.sqrt(np.einsum("ij,ij->i", block, block).max())))
-    return top
+        out[s : s + _FAISS_BLOCK_ROWS] = np.sqrt(np.einsum("ij,ij->i", block, block,
+                                                           dtype=np.float64))
+    return out
 
 
-def _exact_row(q: np.ndarray, base: np.ndarray, own: int | None, kk: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """One query's top ``kk`` over the whole base, scored in float64 (see ``_TIE_WINDOW``)."""
-    q64 = q.astype(np.float64)
-    sims = np.empty(base.shape[0], dtype=np.float32)
+def _exact_rows(queries: np.ndarray, base: np.ndarray, own: np.ndarray | None, kk: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """These queries' top ``kk`` over the whole base, scored in float64 (see ``_TIE_WINDOW``);
+    ``own``: each query's own base row, excluded (self-join), or None."""
+    q64 = np.asarray(queries, dtype=np.float64)
+    sims = np.empty((len(q64), base.shape[0]), dtype=np.float32)
     for s in range(0, base.shape[0], _FAISS_BLOCK_ROWS):
-        sims[s : s + _FAISS_BLOCK_ROWS] = np.asarray(
-            base[s : s + _FAISS_BLOCK_ROWS], dtype=np.float64
-        ) @ q64
+        block = np.asarray(base[s : s + _FAISS_BLOCK_ROWS], dtype=np.float64)
+        sims[:, s : s + _FAISS_BLOCK_ROWS] = q64 @ block.T
     if own is not None:
-        sims[own] = -np.inf
-    idx, vals = _topk_block(sims[None, :], kk)
-    return idx[0], vals[0]
+        sims[np.arange(len(q64)), own] = -np.inf
+    return _topk_block(sims, kk)
 
 
 def _settle_ties(
@@ -260,51 +261,55 @@ def _settle_ties(
     kk: int,
     start: int,
     self_join: bool,
-    base_norm: float,
+    base_norms: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(idx, vals)`` (sorted rows, ``kk`` or more wide, ``-1``/``-inf`` padded) with every
-    row whose first ``kk + 1`` scores come closer than the float32 rounding error rescored in
-    float64 and sorted again (score descending, then index ascending).
+    """``(idx, vals)`` (float32 search results: sorted rows, ``kk`` or more wide, ``-1``/``-inf``
+    padded) with every score recomputed in float64 and the rows sorted again (score
+    descending, then index ascending).
 
-    A row whose float32 scores stay near its ``kk``-th one to the end of the fetched window may
-    have tied neighbours beyond it: that row is searched again over the whole base. Elsewhere
-    the float32 order is already the exact order.
+    Where two of a row's first ``kk + 1`` float32 scores are closer than their rounding errors,
+    the order may change; the kept ``kk`` may too, and if the float32 scores stay that close to
+    the ``kk``-th one to the end of the fetched window, neighbours beyond it may belong: that
+    row is searched again over the whole base. Elsewhere the float32 order is the exact order.
     """
     n, width = idx.shape
+    ok = idx >= 0
+    q_norms = np.linalg.norm(np.asarray(queries, dtype=np.float64), axis=1)
+    # a bound on a float32 d-term inner product's error: d ulps of |q| |b|
+    unit = queries.shape[1] * float(np.finfo(np.float32).eps)
+    err = unit * q_norms[:, None] * np.where(ok, base_norms[np.where(ok, idx, 0)], 0.0)
     head = min(kk + 1, width)
-    # twice the bound on the float32 error of one inner product of a d-term sum
-    tol = (queries.shape[1] * float(np.finfo(np.float32).eps) * base_norm
-           * np.linalg.norm(queries, axis=1)).astype(np.float32)
     with np.errstate(invalid="ignore"):
-        gaps = vals[:, : head - 1] - vals[:, 1:head]
-    near = np.flatnonzero((np.isfinite(gaps) & (gaps <= tol[:, None])).any(axis=1))
-    if near.size == 0:
-        return idx, vals
-    f32 = vals
+        gaps = vals[:, : head - 1].astype(np.float64) - vals[:, 1:head]
+    near = (np.isfinite(gaps) & (gaps <= err[:, : head - 1] + err[:, 1:head])).any(axis=1)
+    span = np.zeros(n, dtype=bool)
+    if width > kk:
+        # anything beyond the window scores at most its last float32 score (plus its own error)
+        last = vals[:, -1].astype(np.float64)
+        beyond = unit * q_norms * float(base_norms.max(initial=0.0))
+        span = near & ok[:, -1] & (last >= vals[:, kk - 1] - err[:, kk - 1] - beyond)
     idx, vals = idx.copy(), vals.copy()
     missing = np.iinfo(np.int64).max
-    for s in range(0, near.size, _SETTLE_ROWS):
-        rows = near[s : s + _SETTLE_ROWS]
-        cols = idx[rows]
-        ok = cols >= 0
-        gathered = np.asarray(base[np.where(ok, cols, 0).ravel()], dtype=np.float32)
+    for s in range(0, n, _SETTLE_ROWS):
+        rows = slice(s, min(s + _SETTLE_ROWS, n))
+        cols, valid = idx[rows], ok[rows]
+        gathered = np.asarray(base[np.where(valid, cols, 0).ravel()], dtype=np.float32)
         # float32 rows, float64 products and sums: einsum casts in its own buffers, cheaper
         # than a float64 copy of the gathered rows
         rescored = np.einsum(
-            "rwd,rd->rw", gathered.reshape(len(rows), width, -1),
+            "rwd,rd->rw", gathered.reshape(cols.shape[0], width, -1),
             np.asarray(queries[rows], dtype=np.float32), dtype=np.float64,
         ).astype(np.float32)
-        rescored[~ok] = -np.inf
-        order = np.lexsort((np.where(ok, cols, missing), -rescored), axis=1)
+        rescored[~valid] = -np.inf
+        order = np.lexsort((np.where(valid, cols, missing), -rescored), axis=1)
         idx[rows] = np.take_along_axis(cols, order, axis=1)
         vals[rows] = np.take_along_axis(rescored, order, axis=1)
-    if width > kk:
-        spans = near[(idx[near, -1] >= 0)
-                     & (f32[near, -1] >= f32[near, kk - 1] - 2 * tol[near])]
-        for r in spans.tolist():
-            row_idx, row_vals = _exact_row(queries[r], base, start + r if self_join else None,
-                                           kk)
-            idx[r, :kk], vals[r, :kk] = row_idx, row_vals
+    redo = np.flatnonzero(span)
+    step = max(1, _BLOCK_ELEMENTS // max(base.shape[0], 1))  # rows of scores at a time
+    for s in range(0, redo.size, step):
+        rows = redo[s : s + step]
+        own = start + rows if self_join else None
+        idx[rows, :kk], vals[rows, :kk] = _exact_rows(queries[rows], base, own, kk)
     return idx, vals
 
 
@@ -322,9 +327,9 @@ def _exact(
     kk = min(k, nb - 1 if self_join else nb)
     if kk <= 0 or nq == 0:
         return indices, scores
-    base_norm = _max_norm(base)
+    base_norms = _norms(base)
     if block_size is None and _faiss_available():
-        return _exact_faiss(base, queries, k, kk, self_join, show_progress, base_norm)
+        return _exact_faiss(base, queries, k, kk, self_join, show_progress, base_norms)
     rows = block_size or max(1, min(_MAX_BLOCK_ROWS, _BLOCK_ELEMENTS // max(nb, 1)))
     starts = range(0, nq, rows)
     for start in progress(starts, total=len(starts), description="kNN", enabled=show_progress):
@@ -338,7 +343,7 @@ def _exact(
         # neighbours beyond the kept ones, so that a near tie at the k-th place is seen
         idx, vals = _topk_block(sims, min(kk + 1 + _TIE_WINDOW, nb - 1 if self_join else nb))
         idx, vals = _settle_ties(queries[start:stop], base, idx, vals, kk, start, self_join,
-                                 base_norm)
+                                 base_norms)
         indices[start:stop, :kk] = idx[:, :kk]
         scores[start:stop, :kk] = vals[:, :kk]
     return indices, scores
@@ -351,7 +356,7 @@ def _exact_faiss(
     kk: int,
     self_join: bool,
     show_progress: bool,
-    base_norm: float,
+    base_norms: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_exact`'s result computed by ``faiss.knn`` (blocked BLAS and a heap per query,
     multi-threaded: ~3x faster than matmul + argpartition on 10,000 rows here).
@@ -387,7 +392,7 @@ def _exact_faiss(
             # neighbour more than the others, and the others' last place must not read -1
             idx, vals = idx[:, :-1], vals[:, :-1]
         idx, vals = _settle_ties(queries[start:stop], base, idx, vals, kk, start, self_join,
-                                 base_norm)
+                                 base_norms)
         indices[start:stop, :kk] = idx[:, :kk]
         scores[start:stop, :kk] = vals[:, :kk]
     return indices, scores
