@@ -275,7 +275,11 @@ def _semhash_labels(n: int, result: Any) -> np.ndarray:
 
 def run_semhash(n: int, args: argparse.Namespace) -> dict[str, Any]:
     from model2vec import StaticModel
-    from semhash import SemHash
+
+    try:
+        from semhash import SemHash
+    except ImportError as exc:
+        raise RuntimeError('SemHash is not installed: pip install -e ".[bench]"') from exc
 
     from neardup.models.static import cached_static_folder
 
