@@ -122,6 +122,7 @@ def test_a_superscript_or_fraction_after_a_number_stays_apart_from_it() -> None:
 
     # NFKC alone reads "10²" as "102" and "1½" as "11⁄2"
     assert normalize("10²") != normalize("102")
+    assert normalize("10\u00ad²") == normalize("10\u200b²") == normalize("10²")  # invisible
     assert digit_tokens("1½ inch") == digit_tokens("1 1/2 inch") == {"1", "1/2inch"}
     assert normalize("3¼ kg") == normalize("3 1/4 kg")
     assert normalize("½ kg") == normalize("1/2 kg")

@@ -114,10 +114,10 @@ def mark_minus(text: str) -> str:
 #: A superscript or subscript digit or a vulgar fraction right after a digit. NFKC turns them
 #: into plain digits, which would join the two numbers ("10²" read "102", "1½" read "11⁄2");
 #: a space before them keeps the numbers apart ("10 2", "1 1/2", as "1 1/2" is typed).
-_ATTACHED_DIGIT = re.compile(
-    "(?<=\\d)(?=[\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u00bc-\u00be"
-    "\u2150-\u215f\u2189])"
-)
+_SUPERSCRIPTS = ("[\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u00bc-\u00be"
+                 "\u2150-\u215f\u2189]")
+_ATTACHED_DIGIT = re.compile(f"(?<=\\d)(?={_SUPERSCRIPTS})")
+_HAS_SUPERSCRIPT = re.compile(_SUPERSCRIPTS)
 
 
 def normalize(text: str, *, strip_punctuation: bool = True) -> str:
@@ -129,8 +129,9 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
     casefold handles more than ``lower`` (German sharp s, Cyrillic variants). Invisible format
     characters, variation selectors and optional Arabic and Hebrew vowel points are deleted.
     """
-    if not text.isascii():
-        text = _ATTACHED_DIGIT.sub(" ", text)
+    if not text.isascii() and _HAS_SUPERSCRIPT.search(text):
+        # invisible characters first, so that a soft hyphen cannot hide the digit before one
+        text = _ATTACHED_DIGIT.sub(" ", _ignorable().sub("", text))
     text = mark_minus(unicodedata.normalize("NFKC", text).casefold())
     if not text.isascii():
         # casefold turns the Turkish dotted capital I into "i" + combining dot above; NFKC
