@@ -1,6 +1,7 @@
-"""Two design choices of the non-encode stages, measured against the alternative they replaced.
+"""Three design choices of the non-encode stages, measured against the alternative they replaced.
 
-    .venv/bin/python benchmarks/components.py [--n 100000] [--queries 20000]
+    .venv/bin/python benchmarks/components.py [--n 100000] [--queries 20000] [--knn-n 10000]
+        [--only tfidf,ivf,knn]
 
 On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
 
@@ -13,6 +14,12 @@ On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
    search uses (~4 sqrt(n) lists, 39 training points per list, nprobe 16), and the alternative
    of ~2 sqrt(n) lists with 12 probes (tried and not adopted): training and search seconds for
    ``--queries`` queries, and recall@31 against exact search.
+3. kNN's automatic switch from exact search to IVF (``AUTO_EXACT_MAX_ROWS``): on the static
+   tier's vectors of the first ``--knn-n`` distinct texts (default 10,000, the size the speed
+   table's smallest row runs), the self-join :func:`neardup.candidates.knn.knn_search` with
+   k=30 by ``"exact"`` and by ``"ivf"``: seconds (the better of two runs) and the share of the
+   exact neighbour pairs IVF finds. Needs the static tier (distilled once into the neardup
+   cache).
 
 Prints a Markdown table per part. Timings are of one run each on whatever the machine is doing.
 """
@@ -100,16 +107,46 @@ def ivf_part(texts: list[str], n_queries: int) -> None:
               f"| {recall:.4f} |")
 
 
+def knn_part(texts: list[str]) -> None:
+    from neardup.candidates.knn import knn_search
+    from neardup.models import load_encoder
+
+    x = np.asarray(load_encoder("multilingual-e5-small@static").encode(texts), np.float32)
+    found: dict[str, set[tuple[int, int]]] = {}
+    print(f"\n**Self-join kNN (k=30) on {len(texts):,} static-tier vectors "
+          f"({x.shape[1]}-d)**\n")
+    print("| method | seconds | share of the exact neighbour pairs |")
+    print("|---|---|---|")
+    for method in ("exact", "ivf"):
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            pairs = knn_search(x, 30, method=method).to_pairs()
+            best = min(best, time.perf_counter() - start)
+        found[method] = set(zip(pairs.left.tolist(), pairs.right.tolist()))
+        share = len(found[method] & found["exact"]) / len(found["exact"])
+        print(f"| {method} | {best:.2f} | {share:.4f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--knn-n", type=int, default=10_000)
+    parser.add_argument("--only", default="tfidf,ivf,knn",
+                        help="comma-separated parts to run: tfidf, ivf, knn")
     args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
     from neardup.synth import make_near_duplicates
 
-    texts = make_near_duplicates(args.n, seed=0).texts
-    tfidf_part(texts)
-    ivf_part(texts, min(args.queries, len(texts)))
+    if parts & {"tfidf", "ivf"}:
+        texts = make_near_duplicates(args.n, seed=0).texts
+        if "tfidf" in parts:
+            tfidf_part(texts)
+        if "ivf" in parts:
+            ivf_part(texts, min(args.queries, len(texts)))
+    if "knn" in parts:
+        knn_part(list(dict.fromkeys(make_near_duplicates(args.knn_n, seed=0).texts)))
     return 0
 
 

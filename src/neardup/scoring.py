@@ -336,7 +336,7 @@ def rescale_embedding_cosine(
 # the punctuation, each pair was the same set {3, 5}). A match starts at a minus sign or a
 # word's first character: the scan reaches that before any later one, so matches are whole
 # words, and the lookbehind spares the scan a retry at every later character of a word
-# without a digit (half the time of the pattern without it).
+# without a digit.
 _DIGIT_TOKEN = re.compile(r"(?:\u2212(?=\d)|(?<!\w))\w*\d(?:\w|[.,:/](?=\d))*", re.UNICODE)
 # a decimal digit of another script than ASCII (Arabic-Indic, Devanagari, ...)
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d", re.UNICODE)

@@ -26,10 +26,10 @@ Methods:
   on projected character n-gram vectors); structureless random vectors are the worst case. Pass ``nprobe`` to trade speed for recall.
 - ``"auto"``: ``"exact"`` while ``n_queries * n_base < 5,000**2`` (i.e. below 5,000 rows for
   a self-join, which keeps every collection of ``BENCHMARKS.md``'s quality tables exact): a
-  fraction of a second. Above it exact search grows quadratically (0.9 s for 10,000 rows of
-  256-d static vectors with k=30 here, against 0.4 s for IVF with 99.6 % of the exact
-  neighbours; the synthetic 10,000-text collection's pair F1 moved from 0.4433 to 0.4429), so
-  ``"ivf"`` is used (or ``"exact"`` with a
+  fraction of a second. Above it exact search grows quadratically (``benchmarks/components.py
+  --only knn``: 1.05 s for 9,599 rows of 256-d static vectors with k=30 here, against 0.42 s
+  for IVF, which finds 99.5 % of the exact neighbour pairs; the speed table's 10,000-text pair
+  F1 is 0.443 either way), so ``"ivf"`` is used (or ``"exact"`` with a
   warning when faiss is not installed). IVF rather than HNSW because its build is
   deterministic with every core busy (k-means and list assignment split work by centroid or
   by row), whereas HNSW must be built on one thread to be reproducible: that build took about
@@ -265,7 +265,7 @@ def _settle_ties(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(idx, vals)`` (float32 search results: sorted rows, ``kk`` or more wide, ``-1``/``-inf``
     padded) with every score recomputed in float64 and the rows sorted again (score
-    descending, then index ascending).
+    descending, then index ascending), in place.
 
     Where two of a row's first ``kk + 1`` float32 scores are closer than their rounding errors,
     the order may change; the kept ``kk`` may too, and if the float32 scores stay that close to
@@ -288,7 +288,6 @@ def _settle_ties(
         last = vals[:, -1].astype(np.float64)
         beyond = unit * q_norms * float(base_norms.max(initial=0.0))
         span = near & ok[:, -1] & (last >= vals[:, kk - 1] - err[:, kk - 1] - beyond)
-    idx, vals = idx.copy(), vals.copy()
     missing = np.iinfo(np.int64).max
     for s in range(0, n, _SETTLE_ROWS):
         rows = slice(s, min(s + _SETTLE_ROWS, n))
