@@ -41,6 +41,14 @@ def test_empty_rows_are_reported_and_kept(tmp_path):
     assert len(coll.texts) == 4
 
 
+def test_blank_lines_of_a_one_text_per_line_file_keep_row_numbers(tmp_path):
+    (tmp_path / "a.csv").write_text("text\nhello\n\nworld\nhello\n\n")
+    coll = load_collection(read_table(tmp_path / "a.csv"), ["text"], None, source="a.csv")
+    assert coll.ids == ["0", "1", "2", "3"]
+    assert coll.texts == ["hello", "", "world", "hello"]
+    assert coll.empty_rows == [1]
+
+
 def test_numbers_in_text_columns_are_converted():
     frame = pd.DataFrame({"t": [1, 2, 3], "u": [1.5, np.nan, 3.0]})
     coll = load_collection(frame, ["t", "u"], None, source="x.parquet")

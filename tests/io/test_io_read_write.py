@@ -102,6 +102,34 @@ def test_iter_batches_matches_read_table(tmp_path, name):
     )
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".csv.gz"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_blank_line_in_one_column_file_is_an_empty_row(tmp_path, suffix, newline):
+    # One text per line: a blank line is a text (empty), so the rows after it keep their
+    # numbers; the blank lines after the last text are only the file's ending.
+    # (a CSV's quoted empty field is an empty text too; in a TSV without CSV quoting, which
+    # this one is, "" would be two quote characters)
+    empty = '""' if ".csv" in suffix else ""
+    body = newline.join(["text", "first", "", "third", empty, "fifth", "", "", ""])
+    path = tmp_path / f"t{suffix}"
+    data = body.encode()
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    expected = ["first", None, "third", None, "fifth"]
+    values = [None if pd.isna(v) else v for v in read_table(path)["text"]]
+    assert values == expected
+    for size in (1, 2, 4, 10):
+        batches = list(iter_batches(path, None, size))
+        assert all(len(b) for b in batches)
+        joined = pd.concat(batches)
+        assert list(joined.index) == list(range(5))
+        assert [None if pd.isna(v) else v for v in joined["text"]] == expected
+
+
+def test_blank_lines_between_records_of_a_wider_table_are_no_rows(tmp_path):
+    (tmp_path / "t.csv").write_text("id,text\na,first\n\nb,second\n\n")
+    assert read_table(tmp_path / "t.csv")["id"].tolist() == ["a", "b"]
+
+
 def test_iter_batches_checks_eagerly(tmp_path):
     with pytest.raises(InputError, match="File not found"):
         iter_batches(tmp_path / "missing.csv", "csv", 10)

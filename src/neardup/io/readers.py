@@ -268,11 +268,38 @@ def _unquoted_tsv(path: Path, kwargs: dict[str, Any]) -> bool:
         header = next(rows, [])
         n = len(header)
         for row in itertools.chain([header], rows):
+            if not row:
+                continue  # a blank line reads the same with or without quoting
             if len(row) < n or any(v.strip() for v in row[n:]):
                 return False
             if _looks_csv_quoted(row):
                 return False
     return True
+
+
+def _keep_blank_lines(path: Path, kwargs: dict[str, Any]) -> int:
+    """In a one-column table, make a blank line an empty row; returns the blank lines at the
+    end of the file, which carry nothing (a trailing newline) and are left out.
+
+    pandas skips blank lines by default, so in a file of one text per line every row after
+    a blank line would get the wrong row number (the default id) and the blank text would be
+    lost instead of being reported and kept as a singleton. With several columns a blank
+    line is no record (it has none of the fields), so such tables keep pandas' default.
+    """
+    if len(_raw_header(path, kwargs)) != 1:
+        return 0
+    kwargs["skip_blank_lines"] = False
+    trailing = 0
+    with _text(path, kwargs["encoding"]) as text:
+        for line in text:
+            trailing = trailing + 1 if not line.rstrip("\r\n") else 0
+    return trailing
+
+
+def _without_trailing(frame: pd.DataFrame, trailing: int) -> pd.DataFrame:
+    if trailing <= 0:
+        return frame
+    return frame.iloc[: max(0, len(frame) - trailing)]
 
 
 def _csv_header(path: Path, kwargs: dict[str, Any]) -> list[str]:
@@ -283,12 +310,13 @@ def _read_csv(
     path: Path, fmt: Format, encoding: str, sep: str | None, columns: Sequence[str] | None
 ) -> pd.DataFrame:
     kwargs = _csv_kwargs(fmt, encoding, sep, path)
+    trailing = _keep_blank_lines(path, kwargs)
     if columns is not None:
         header = _csv_header(path, kwargs)
         _check_columns(path, columns, header)
         kwargs["usecols"] = list(columns)
     with _extra_fields_checked(path, kwargs):
-        frame = pd.read_csv(path, **kwargs)
+        frame = _without_trailing(pd.read_csv(path, **kwargs), trailing)
     if columns is None:
         _remember_header(path, kwargs, frame)
     if kwargs.get("quoting") == csv.QUOTE_NONE:
@@ -368,15 +396,27 @@ def _iter_csv(
     batch_size: int,
 ) -> Iterator[pd.DataFrame]:
     kwargs = dict(kwargs)
+    trailing = _keep_blank_lines(path, kwargs)
     if columns is not None:
         kwargs["usecols"] = list(columns)  # checked by iter_batches
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
+        # one chunk of look-ahead, so the trailing blank lines can be cut from the last ones
+        pending: list[pd.DataFrame] = []
         while True:
             with _extra_fields_checked(path, kwargs):
                 chunk = next(reader, None)
             if chunk is None:
-                return
-            yield chunk  # pandas numbers chunk rows globally already
+                break
+            pending.append(chunk)  # pandas numbers chunk rows globally already
+            while len(pending) > 1 and sum(map(len, pending[1:])) >= trailing:
+                yield pending.pop(0)
+    rows = sum(map(len, pending))
+    keep = max(0, rows - trailing)
+    for chunk in pending:
+        part = chunk.iloc[: max(0, keep)]
+        keep -= len(chunk)
+        if len(part):
+            yield part
 
 
 # --------------------------------------------------------------------------- JSON Lines
