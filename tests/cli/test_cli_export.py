@@ -38,6 +38,19 @@ def test_export_writes_loadable_folder_close_to_torch(
     assert np.sum(reference * int8, axis=1).min() > 0.95
 
 
+@pytest.mark.parametrize("saturates", [True, False])
+def test_export_says_when_int8_weights_were_avoided(
+    model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, saturates: bool,
+) -> None:
+    from neardup.models import cpu
+
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: saturates)
+    assert main(["export", str(model), "--output", str(tmp_path / "onnx"), "--int8"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert ("uint8 weights" in printed) is saturates
+
+
 def test_export_refuses_existing_output(
     model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

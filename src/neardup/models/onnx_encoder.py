@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from neardup.errors import ModelError, require
+from neardup.models import cpu
 from neardup.models.base import TextKind
 from neardup.models.texts import check_encode_args, prompt_name_for
 
@@ -158,6 +160,13 @@ class OnnxManifest:
         return manifest
 
 
+def int8_weights_unsuited(manifest: OnnxManifest) -> bool:
+    """Whether the folder's int8 graph has int8 weights and this CPU saturates on them."""
+    described = manifest.extra.get("int8")
+    weight_type = described.get("weight_type") if isinstance(described, dict) else None
+    return weight_type == "QInt8" and cpu.int8_products_saturate()
+
+
 def is_onnx_folder(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a folder written by ``export_onnx`` (it holds the manifest)."""
     return (Path(path) / MANIFEST_FILE).is_file()
@@ -203,6 +212,15 @@ class OnnxEncoder:
             )
             raise ModelError(f"{str(model_file)!r} is missing, so backend {backend!r} "
                              f"cannot load.{hint}")
+        if backend == "onnx-int8" and int8_weights_unsuited(manifest):
+            warnings.warn(
+                f"{str(model_file)!r} has int8 weights, quantised for a CPU with VNNI; this CPU "
+                "has none, so onnxruntime's int8 products saturate and the vectors drift "
+                "(e5-small: min cosine 0.984 against 0.996 to float32). Quantise it again here: "
+                f"neardup.models.export.add_int8({str(self.folder)!r}, replace=True).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         tokenizer_file = self.folder / TOKENIZER_FILE
         if not tokenizer_file.is_file():
             raise ModelError(f"{str(tokenizer_file)!r} is missing. Export the model again.")
