@@ -59,8 +59,9 @@ EXPORT_VERSION = 1
 # the small values; the other MatMuls quantise well. Pre-processing the graph with
 # ``quant_pre_process`` changed nothing here and is off. The weights are int8 on CPUs whose
 # int8 products do not saturate (VNNI, ARM) and uint8 elsewhere ("auto", see
-# neardup.models.cpu: on x86 without VNNI int8 weights gave min cosine 0.984, uint8 0.996,
-# at the same speed); reduce_range (7-bit weights) is the other cure and is off. The
+# neardup.models.cpu: on x86 without VNNI, e5-small's STS-B ru Spearman fell 0.97 points with
+# int8 weights, 0.34 with uint8 ones, which run 13 % slower there); reduce_range (7-bit
+# weights, full speed) lost 0.53 and is off. The
 # word-embedding Gather stays float32 (quantising it too shrinks e5's int8 file from 395 to 120 MiB at min cosine 0.993 instead of 0.995).
 # Fusing attention, embeddings and LayerNorms first (onnxruntime.transformers.optimizer,
 # Attention quantised as QAttention) keeps the accuracy but was 8-14 % slower on e5-small
