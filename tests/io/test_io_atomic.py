@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from neardup.errors import InputError
-from neardup.io import atomic_output_dir, atomic_path, read_table, write_table
 from neardup.io import atomic as atomic_module
+from neardup.io import atomic_output_dir, atomic_path, read_table, write_table
 
 
 def test_atomic_path_replaces_on_success(tmp_path):

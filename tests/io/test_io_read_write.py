@@ -125,6 +125,23 @@ def test_blank_line_in_one_column_file_is_an_empty_row(tmp_path, suffix, newline
         assert [None if pd.isna(v) else v for v in joined["text"]] == expected
 
 
+@pytest.mark.parametrize("first", ['"quoted" word', "plain"])
+def test_empty_row_of_a_one_column_tsv_round_trips(tmp_path, first):
+    (tmp_path / "t.tsv").write_text(f"text\n{first}\n\nlast\n")
+    frame = read_table(tmp_path / "t.tsv")
+    write_table(frame, tmp_path / "out.tsv")
+    again = read_table(tmp_path / "out.tsv")
+    assert [None if pd.isna(v) else v for v in again["text"]] == [first, None, "last"]
+
+
+@pytest.mark.parametrize("header", ["id,text\n", "text\n"])
+def test_header_only_csv_yields_one_empty_batch_with_the_columns(tmp_path, header):
+    (tmp_path / "t.csv").write_text(header)
+    batches = list(iter_batches(tmp_path / "t.csv", None, 10))
+    assert len(batches) == 1 and len(batches[0]) == 0
+    assert list(batches[0].columns) == header.strip().split(",")
+
+
 def test_blank_lines_between_records_of_a_wider_table_are_no_rows(tmp_path):
     (tmp_path / "t.csv").write_text("id,text\na,first\n\nb,second\n\n")
     assert read_table(tmp_path / "t.csv")["id"].tolist() == ["a", "b"]

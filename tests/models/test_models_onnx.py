@@ -253,6 +253,17 @@ def test_int8_weight_type_follows_the_cpu(
     texts = ["The cat sits on the mat.", "Stock markets fell.", "Центробанк повысил ставку"]
     torch_vectors = load_encoder("all-MiniLM-L6-v2", device="cpu").encode(texts)
     assert _cos(encoder.encode(texts), torch_vectors).min() >= INT8_MIN_COSINE
+    # A folder quantised with 7-bit weights (reduce_range) does not saturate either, and
+    # quantising again keeps that option.
+    rr = tmp_path / "minilm-rr"
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: False)
+    export_onnx("all-MiniLM-L6-v2", rr, int8=True, int8_options={"reduce_range": True})
+    monkeypatch.setattr(cpu, "int8_products_saturate", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        OnnxEncoder(rr, backend="onnx-int8")
+    add_int8(rr, replace=True)
+    assert OnnxManifest.read(rr).extra["int8"]["reduce_range"] is True
     # uint8 weights are exact on every CPU, so a VNNI CPU loads them without a warning too.
     monkeypatch.setattr(cpu, "int8_products_saturate", lambda: False)
     with warnings.catch_warnings():

@@ -246,6 +246,8 @@ def _looks_csv_quoted(row: list[str]) -> bool:
     or every field enclosed (quote-all writers). A quotation standing alone, like MRPC's
     '"The result is ... years."', is neither: a minimal-quoting writer would not have
     quoted it."""
+    if row == ['""']:
+        return True  # an empty text of a one-column table, as a CSV writer must write it
     for field in row:
         inner = field[1:-1]
         if _enclosed(field) and '""' in inner and '"' not in inner.replace('""', ""):
@@ -402,6 +404,7 @@ def _iter_csv(
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
         # one chunk of look-ahead, so the trailing blank lines can be cut from the last ones
         pending: list[pd.DataFrame] = []
+        yielded = False
         while True:
             with _extra_fields_checked(path, kwargs):
                 chunk = next(reader, None)
@@ -409,13 +412,15 @@ def _iter_csv(
                 break
             pending.append(chunk)  # pandas numbers chunk rows globally already
             while len(pending) > 1 and sum(map(len, pending[1:])) >= trailing:
+                yielded = True
                 yield pending.pop(0)
     rows = sum(map(len, pending))
     keep = max(0, rows - trailing)
-    for chunk in pending:
+    for i, chunk in enumerate(pending):
         part = chunk.iloc[: max(0, keep)]
         keep -= len(chunk)
-        if len(part):
+        # a header-only table still yields its one empty chunk (the columns), as pandas does
+        if len(part) or (i == 0 and not yielded):
             yield part
 
 

@@ -104,6 +104,10 @@ def _unquoted(df: pd.DataFrame, sep: str) -> bool:
     row."""
     if df.attrs.get(QUOTING) != "none":
         return False
+    if len(df.columns) == 1:
+        values = df[df.columns[0]]
+        if (values.isna() | (values.astype(str) == "")).any():
+            return False  # an empty one-field record can only be written quoted ("")
     for col in df.columns:
         values = df[col]
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):

@@ -482,7 +482,10 @@ def add_int8(folder: str | os.PathLike[str], *, replace: bool = False) -> Path:
     target = folder / manifest.files.get("onnx-int8", INT8_FILE)
     if target.is_file() and not replace:
         return target
-    settings = _resolved(int8_settings(manifest.name))
+    # the options the folder was quantised with stay; only the weight type is chosen anew
+    recorded = manifest.extra.get("int8") if replace else None
+    kept = {k: v for k, v in (recorded or {}).items() if k in INT8_SETTINGS and k != "weight_type"}
+    settings = _resolved({**int8_settings(manifest.name), **kept, "weight_type": "auto"})
     quantize_int8(folder / manifest.files.get("onnx", FP32_FILE), target, settings)
     files = {**manifest.files, "onnx-int8": target.name}
     extra = {**manifest.extra, "int8": _int8_description(settings)}

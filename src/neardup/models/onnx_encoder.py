@@ -163,8 +163,9 @@ class OnnxManifest:
 def int8_weights_unsuited(manifest: OnnxManifest) -> bool:
     """Whether the folder's int8 graph has int8 weights and this CPU saturates on them."""
     described = manifest.extra.get("int8")
-    weight_type = described.get("weight_type") if isinstance(described, dict) else None
-    return weight_type == "QInt8" and cpu.int8_products_saturate()
+    if not isinstance(described, dict) or described.get("reduce_range"):
+        return False  # 7-bit weights do not saturate
+    return described.get("weight_type") == "QInt8" and cpu.int8_products_saturate()
 
 
 def is_onnx_folder(path: str | os.PathLike[str]) -> bool:
@@ -214,7 +215,7 @@ class OnnxEncoder:
                              f"cannot load.{hint}")
         if backend == "onnx-int8" and int8_weights_unsuited(manifest):
             warnings.warn(
-                f"{str(model_file)!r} has int8 weights, quantised for a CPU with VNNI; this CPU "
+                f"{str(model_file)!r} has int8 weights, which suit only CPUs with VNNI; this CPU "
                 "has none, so onnxruntime's int8 products saturate and the vectors drift "
                 "(e5-small: min cosine 0.984 against 0.996 to float32). Quantise it again here: "
                 f"neardup.models.export.add_int8({str(self.folder)!r}, replace=True).",
