@@ -279,9 +279,8 @@ def _unquoted_tsv(path: Path, kwargs: dict[str, Any]) -> bool:
     return True
 
 
-def _keep_blank_lines(path: Path, kwargs: dict[str, Any]) -> int:
-    """In a one-column table, make a blank line an empty row; returns the blank lines at the
-    end of the file, which carry nothing (a trailing newline) and are left out.
+def _keep_blank_lines(path: Path, kwargs: dict[str, Any]) -> bool:
+    """In a one-column table, make a blank line an empty row (True when it does so).
 
     pandas skips blank lines by default, so in a file of one text per line every row after
     a blank line would get the wrong row number (the default id) and the blank text would be
@@ -289,18 +288,21 @@ def _keep_blank_lines(path: Path, kwargs: dict[str, Any]) -> int:
     line is no record (it has none of the fields), so such tables keep pandas' default.
     """
     if len(_raw_header(path, kwargs)) != 1:
-        return 0
+        return False
     kwargs["skip_blank_lines"] = False
+    return True
+
+
+def _without_trailing(frame: pd.DataFrame, path: Path, encoding: str) -> pd.DataFrame:
+    """``frame`` without the rows the blank lines at the end of the file made: those are only
+    the file's ending. Read from the file only when the last row is empty (a quoted ""
+    is an empty row too, so the rows alone cannot tell)."""
+    if not len(frame) or frame.iloc[-1].notna().any():
+        return frame
     trailing = 0
-    with _text(path, kwargs["encoding"]) as text:
+    with _text(path, encoding) as text:
         for line in text:
             trailing = trailing + 1 if not line.rstrip("\r\n") else 0
-    return trailing
-
-
-def _without_trailing(frame: pd.DataFrame, trailing: int) -> pd.DataFrame:
-    if trailing <= 0:
-        return frame
     return frame.iloc[: max(0, len(frame) - trailing)]
 
 
@@ -312,13 +314,15 @@ def _read_csv(
     path: Path, fmt: Format, encoding: str, sep: str | None, columns: Sequence[str] | None
 ) -> pd.DataFrame:
     kwargs = _csv_kwargs(fmt, encoding, sep, path)
-    trailing = _keep_blank_lines(path, kwargs)
+    blank_rows = _keep_blank_lines(path, kwargs)
     if columns is not None:
         header = _csv_header(path, kwargs)
         _check_columns(path, columns, header)
         kwargs["usecols"] = list(columns)
     with _extra_fields_checked(path, kwargs):
-        frame = _without_trailing(pd.read_csv(path, **kwargs), trailing)
+        frame = pd.read_csv(path, **kwargs)
+    if blank_rows:
+        frame = _without_trailing(frame, path, encoding)
     if columns is None:
         _remember_header(path, kwargs, frame)
     if kwargs.get("quoting") == csv.QUOTE_NONE:
@@ -398,30 +402,40 @@ def _iter_csv(
     batch_size: int,
 ) -> Iterator[pd.DataFrame]:
     kwargs = dict(kwargs)
-    trailing = _keep_blank_lines(path, kwargs)
+    if not _keep_blank_lines(path, kwargs):
+        yield from _chunks(path, kwargs, columns, batch_size)
+        return
+    # A one-column table: the empty rows at its end may be the file's ending, so they are
+    # held back until a row with text follows them or the file ends.
+    held: list[pd.DataFrame] = []
+    yielded = False
+    for chunk in _chunks(path, kwargs, columns, batch_size):
+        if held and chunk.notna().to_numpy().any():
+            yield from held
+            yielded, held = True, []
+        held.append(chunk)
+    if not held:
+        return
+    whole = _without_trailing(pd.concat(held), path, kwargs["encoding"])
+    for start in range(0, len(whole), batch_size):
+        yield whole.iloc[start : start + batch_size]
+    if not len(whole) and not yielded:
+        yield whole  # a header-only table still yields its one empty chunk, as pandas does
+
+
+def _chunks(
+    path: Path, kwargs: dict[str, Any], columns: Sequence[str] | None, batch_size: int
+) -> Iterator[pd.DataFrame]:
+    kwargs = dict(kwargs)
     if columns is not None:
         kwargs["usecols"] = list(columns)  # checked by iter_batches
     with pd.read_csv(path, chunksize=batch_size, **kwargs) as reader:
-        # one chunk of look-ahead, so the trailing blank lines can be cut from the last ones
-        pending: list[pd.DataFrame] = []
-        yielded = False
         while True:
             with _extra_fields_checked(path, kwargs):
                 chunk = next(reader, None)
             if chunk is None:
-                break
-            pending.append(chunk)  # pandas numbers chunk rows globally already
-            while len(pending) > 1 and sum(map(len, pending[1:])) >= trailing:
-                yielded = True
-                yield pending.pop(0)
-    rows = sum(map(len, pending))
-    keep = max(0, rows - trailing)
-    for i, chunk in enumerate(pending):
-        part = chunk.iloc[: max(0, keep)]
-        keep -= len(chunk)
-        # a header-only table still yields its one empty chunk (the columns), as pandas does
-        if len(part) or (i == 0 and not yielded):
-            yield part
+                return
+            yield chunk  # pandas numbers chunk rows globally already
 
 
 # --------------------------------------------------------------------------- JSON Lines

@@ -61,8 +61,9 @@ EXPORT_VERSION = 1
 # int8 products do not saturate (VNNI, ARM) and uint8 elsewhere ("auto", see
 # neardup.models.cpu: on x86 without VNNI, e5-small's STS-B ru Spearman fell 0.97 points with
 # int8 weights, 0.34 with uint8 ones, which run 13 % slower there); reduce_range (7-bit
-# weights, full speed) lost 0.53 and is off. The
-# word-embedding Gather stays float32 (quantising it too shrinks e5's int8 file from 395 to 120 MiB at min cosine 0.993 instead of 0.995).
+# weights, full speed) lost 0.53 and is off. The word-embedding Gather stays float32
+# (quantising it too shrinks e5's int8 file from 395 to 120 MiB at min cosine 0.993 instead
+# of 0.995).
 # Fusing attention, embeddings and LayerNorms first (onnxruntime.transformers.optimizer,
 # Attention quantised as QAttention) keeps the accuracy but was 8-14 % slower on e5-small
 # with 2 threads and short texts (2026-11-23), so the plain graph is quantised.
@@ -484,7 +485,7 @@ def add_int8(folder: str | os.PathLike[str], *, replace: bool = False) -> Path:
         return target
     # the options the folder was quantised with stay; only the weight type is chosen anew
     recorded = manifest.extra.get("int8") if replace else None
-    kept = {k: v for k, v in (recorded or {}).items() if k in INT8_SETTINGS and k != "weight_type"}
+    kept = {k: v for k, v in (recorded or {}).items() if k in INT8_SETTINGS}
     settings = _resolved({**int8_settings(manifest.name), **kept, "weight_type": "auto"})
     quantize_int8(folder / manifest.files.get("onnx", FP32_FILE), target, settings)
     files = {**manifest.files, "onnx-int8": target.name}
