@@ -180,10 +180,18 @@ def test_scores_are_the_same_from_texts_that_carry_their_normalised_forms() -> N
 
     texts = TEXTS + TRICKY
     carried = NormalizedTexts(texts, [normalize(t) for t in texts])
+    both = NormalizedTexts(texts, [normalize(t) for t in texts],
+                           [normalize(t, strip_punctuation=False) for t in texts])
     rng = np.random.default_rng(3)
     left, right = rng.integers(0, len(texts), 60), rng.integers(0, len(texts), 60)
     np.testing.assert_array_equal(number_disagreement(carried, left, right),
                                   number_disagreement(texts, left, right))
+    # number tokens read the carried punctuation-kept forms when there are some
+    np.testing.assert_array_equal(number_disagreement(both, left, right),
+                                  number_disagreement(texts, left, right))
+    wrong = NormalizedTexts(["5.5 kg", "5 5 kg"], ["5 5 kg", "5 5 kg"], ["5 5 kg", "5 5 kg"])
+    assert number_disagreement(wrong, [0], [1])[0] == 0.0  # read from the carried forms
+    assert number_disagreement(["5.5 kg", "5 5 kg"], [0], [1])[0] == 1.0
     plain, fast = DefaultPairScorer(), DefaultPairScorer()
     np.testing.assert_array_equal(fast.score(carried, None, left, right),
                                   plain.score(texts, None, left, right))

@@ -27,6 +27,12 @@ def test_normalized_texts_are_read_only_and_survive_concatenation_and_pickling()
     assert isinstance(both, NormalizedTexts) and both.normalized == ["a", "b b"]
     assert not isinstance(a + ["x"], NormalizedTexts) and a + ["x"] == ["A", "x"]
     assert pickle.loads(pickle.dumps(both)).normalized == both.normalized
+    assert both.kept is None
+    kept = NormalizedTexts(["A."], ["a"], ["a."]) + NormalizedTexts(["B!"], ["b"], ["b!"])
+    assert kept.kept == ["a.", "b!"] and pickle.loads(pickle.dumps(kept)).kept == ["a.", "b!"]
+    assert (NormalizedTexts(["A."], ["a"], ["a."]) + a).kept is None  # one side has none
+    with pytest.raises(ValueError, match="2 punctuation-kept forms for 1 texts"):
+        NormalizedTexts(["a"], ["a"], ["a", "b"])
     for change in (lambda: a.append("x"), lambda: a.__setitem__(0, "x"), lambda: a.sort()):
         with pytest.raises(TypeError, match="read-only"):
             change()
@@ -129,3 +135,15 @@ def test_a_superscript_or_fraction_after_a_number_stays_apart_from_it() -> None:
     # after a letter they are read as the digit, as NFKC reads them
     assert normalize("20 m²") == normalize("20 m2")
     assert normalize("H₂O") == "h2o"
+
+
+@pytest.mark.parametrize("text", [
+    "Hello,  World!", "  a\u2003b\u2028c  ", "R&D\u2014dept.", "C++ / C#", "\u00a0x\u00a0",
+    "Цена: 5₽!", "great day😀", "...", "a\x1cb\x85c", "10²", "İ.", "- - -5", "",
+])
+def test_the_stripped_form_comes_from_the_kept_one(text: str) -> None:
+    from neardup.text import punctuation_stripped
+
+    kept = normalize(text, strip_punctuation=False)
+    assert punctuation_stripped(kept) == normalize(text)
+    assert kept == " ".join(kept.split())  # spaces folded, ends stripped

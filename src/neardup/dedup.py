@@ -36,7 +36,7 @@ from neardup.models.base import Encoder
 from neardup.models.texts import SYMMETRIC_KIND  # re-exported: benchmarks use it
 from neardup.pairs import Pairs, distinct_pair_texts
 from neardup.rerank.pipeline import DEFAULT_FLOOR, DEFAULT_TOP_K
-from neardup.text import NormalizedTexts, normalize, normalize_all
+from neardup.text import NormalizedTexts, normalize, normalize_all, punctuation_stripped
 
 if TYPE_CHECKING:
     from neardup.rerank import Reranker, RerankStats
@@ -217,9 +217,12 @@ class _Collapsed:
 def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Collapsed:
     keys: dict[str, list[int]] = {}
     norm_of: dict[str, str] = {}
+    # per key, the smallest raw text and its punctuation-kept form (number tokens read it)
+    first: dict[str, tuple[str, str]] = {}
     empty: list[int] = []
     for row, text in enumerate(texts):
-        key = norm = _copy_key(text)
+        kept = normalize(text, strip_punctuation=False)
+        key = norm = _key_of_kept(kept)
         if not key:  # nothing visible (see text.is_blank)
             empty.append(row)
             continue
@@ -227,22 +230,32 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
             # copies are merged within a source only, so every distinct text keeps one source
             key = f"{sources[row]}\x00{key}"
             norm_of[key] = norm
-        keys.setdefault(key, []).append(row)
+        rows = keys.get(key)
+        if rows is None:
+            keys[key] = [row]
+            first[key] = (text, kept)
+        else:
+            rows.append(row)
+            if text < first[key][0]:
+                first[key] = (text, kept)
     # canonical order: by normalised text; the representative raw text of a key is the
     # smallest raw text, so neither depends on row order
     ordered = sorted(keys)
     row_to_unique = np.full(len(texts), -1, dtype=np.int64)
     uniques: list[str] = []
+    kept_forms: list[str] = []
     for u, key in enumerate(ordered):
-        rows = keys[key]
-        row_to_unique[rows] = u
-        uniques.append(min(texts[r] for r in rows))
+        row_to_unique[keys[key]] = u
+        raw, kept = first[key]
+        uniques.append(raw)
+        kept_forms.append(kept)
     normalized = [norm_of[k] for k in ordered] if sources is not None else ordered
     unique_sources = None
     if sources is not None:
         codes = {s: i for i, s in enumerate(sorted(set(map(str, sources))))}
         unique_sources = np.array([codes[str(sources[keys[k][0]])] for k in ordered], np.int64)
-    return _Collapsed(NormalizedTexts(uniques, normalized), row_to_unique, empty, unique_sources)
+    return _Collapsed(NormalizedTexts(uniques, normalized, kept_forms), row_to_unique, empty,
+                      unique_sources)
 
 
 @dataclass
@@ -1135,4 +1148,9 @@ def _copies_score_one(texts1: Sequence[str], texts2: Sequence[str],
 def _copy_key(text: str) -> str:
     """The key ``_collapse`` merges copies by: the normalised text, or for a text of symbols
     only (emoji, "***") the text as written; empty exactly when the text is blank."""
-    return normalize(text) or normalize(text, strip_punctuation=False)
+    return _key_of_kept(normalize(text, strip_punctuation=False))
+
+
+def _key_of_kept(kept: str) -> str:
+    """:func:`_copy_key` from the text's ``normalize(text, strip_punctuation=False)``."""
+    return punctuation_stripped(kept) or kept

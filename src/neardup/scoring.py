@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neardup._threads import run_chunks
-from neardup.text import normalize, normalize_all
+from neardup.text import NormalizedTexts, normalize, normalize_all
 
 __all__ = [
     "PairScorer",
@@ -391,7 +391,11 @@ def digit_tokens(text: str) -> frozenset[str]:
     One number written two ways is one token: a minus sign is kept ("-5" is not "5"), thousands
     separators dropped, a decimal comma read as a point, other scripts' digits as ASCII digits.
     """
-    folded = normalize(text, strip_punctuation=False)
+    return _digit_tokens_of_kept(normalize(text, strip_punctuation=False))
+
+
+def _digit_tokens_of_kept(folded: str) -> frozenset[str]:
+    """:func:`digit_tokens` of a text from its ``normalize(text, strip_punctuation=False)``."""
     if not folded.isascii() and _OTHER_DIGIT.search(folded):
         folded = folded.translate(_ascii_digits())
     folded = _UNIT_GAP.sub(r"\1\2", folded)
@@ -416,6 +420,8 @@ def _digit_jaccard(
     # pairs. Only texts that occur in a pair are tokenised.
     used = np.unique(np.concatenate([left, right]))
     norm = normalize_all(texts)  # the carried forms when texts is a NormalizedTexts
+    kept: list[str] | None = getattr(texts, "kept", None) if isinstance(
+        texts, NormalizedTexts) else None
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
@@ -423,7 +429,9 @@ def _digit_jaccard(
         # the carried form says cheaply whether there is a digit at all; only then is the
         # text read again with its punctuation (digit_tokens)
         if _HAS_DIGIT.search(norm[i]):
-            indices.extend(vocab.setdefault(t, len(vocab)) for t in digit_tokens(texts[i]))
+            tokens = (digit_tokens(texts[i]) if kept is None
+                      else _digit_tokens_of_kept(kept[i]))
+            indices.extend(vocab.setdefault(t, len(vocab)) for t in tokens)
         indptr.append(len(indices))
     sets = sp.csr_matrix(
         (np.ones(len(indices), np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),

@@ -137,9 +137,22 @@ def normalize(text: str, *, strip_punctuation: bool = True) -> str:
         # casefold turns the Turkish dotted capital I into "i" + combining dot above; NFKC
         # writes a fraction with the fraction slash, which is read as the "/" typed instead
         text = _ignorable().sub("", text).replace("i\u0307", "i").replace("\u2044", "/")
-    if strip_punctuation:
-        text = text.translate(_ASCII_TABLE if text.isascii() else _unicode_table())
-    return _SPACE.sub(" ", text).strip()
+    kept = " ".join(text.split())  # _SPACE.sub(" ", text).strip(), see punctuation_stripped
+    return punctuation_stripped(kept) if strip_punctuation else kept
+
+
+def punctuation_stripped(kept: str) -> str:
+    """``normalize(text)`` from ``kept = normalize(text, strip_punctuation=False)``.
+
+    :func:`normalize` itself goes this way, so the two forms of a text always agree and a
+    caller that needs both (exact copies by the first, number tokens by the second) normalises
+    once. The two translate tables agree on ASCII characters, so it does not matter that
+    folding unicode spaces may have made an ASCII string of a non-ASCII one.
+    """
+    text = kept.translate(_ASCII_TABLE if kept.isascii() else _unicode_table())
+    # str.split() splits on what the regex \s matches (both use Py_UNICODE_ISSPACE), so this
+    # is _SPACE.sub(" ", text).strip(), only faster
+    return " ".join(text.split())
 
 
 def is_blank(text: str) -> bool:
@@ -157,20 +170,29 @@ class NormalizedTexts(list[str]):
     works as well, only slower; :func:`normalize_all` is the one reader.
     """
 
-    def __init__(self, texts: Sequence[str], normalized: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], normalized: Sequence[str],
+                 kept: Sequence[str] | None = None) -> None:
         super().__init__(texts)
         if len(normalized) != len(self):
             raise ValueError(f"{len(normalized)} normalised forms for {len(self)} texts")
+        if kept is not None and len(kept) != len(self):
+            raise ValueError(f"{len(kept)} punctuation-kept forms for {len(self)} texts")
         self.normalized: list[str] = list(normalized)
+        #: ``normalize(text, strip_punctuation=False)`` of each text, when the producer had
+        #: it (number tokens read it: "3.5" and "3 5" differ there)
+        self.kept: list[str] | None = None if kept is None else list(kept)
 
     def __add__(self, other: object) -> list[str]:  # type: ignore[override]
         if isinstance(other, NormalizedTexts):
-            return NormalizedTexts(list(self) + list(other), self.normalized + other.normalized)
+            kept = (self.kept + other.kept
+                    if self.kept is not None and other.kept is not None else None)
+            return NormalizedTexts(list(self) + list(other), self.normalized + other.normalized,
+                                   kept)
         return list(self) + list(other)  # type: ignore[call-overload]
 
-    def __reduce__(self) -> tuple[type, tuple[list[str], list[str]]]:
+    def __reduce__(self) -> tuple[type, tuple[list[str], list[str], list[str] | None]]:
         # list's own pickling appends item by item, which the read-only guard refuses
-        return (NormalizedTexts, (list(self), self.normalized))
+        return (NormalizedTexts, (list(self), self.normalized, self.kept))
 
     def _read_only(self, *args: object, **kwargs: object) -> None:
         raise TypeError("NormalizedTexts is read-only: copy it with list() to change it")
