@@ -1,7 +1,7 @@
-"""Three design choices of the non-encode stages, measured against the alternative they replaced.
+"""Four design choices of the non-encode stages, measured against the alternative they replaced.
 
     .venv/bin/python benchmarks/components.py [--n 100000] [--queries 20000] [--knn-n 10000]
-        [--only tfidf,ivf,knn]
+        [--only tfidf,ivf,knn,numbers]
 
 On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
 
@@ -20,6 +20,12 @@ On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
    k=30 by ``"exact"`` and by ``"ivf"``: seconds (the better of two runs) and the share of the
    exact neighbour pairs IVF finds. Needs the static tier (distilled once into the neardup
    cache).
+4. Number tokens from the carried punctuation-kept forms (``NormalizedTexts.kept``, which
+   ``dedup``'s collapse step fills) against reading each digit-bearing text again
+   (``digit_tokens``, what a ``NormalizedTexts`` without them does): on the ``--knn-n``
+   collection's distinct texts, the collapse step's seconds and
+   :func:`neardup.scoring.number_disagreement` over 25 random pairs per text, best of 9
+   runs each, and whether the two give the same values.
 
 Prints a Markdown table per part. Timings are of one run each on whatever the machine is doing.
 """
@@ -128,13 +134,44 @@ def knn_part(texts: list[str]) -> None:
         print(f"| {method} | {best:.2f} | {share:.4f} |")
 
 
+def numbers_part(texts: list[str]) -> None:
+    from neardup.dedup import _collapse
+    from neardup.scoring import number_disagreement
+    from neardup.text import NormalizedTexts
+
+    def best(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+        times, out = [], None
+        for _ in range(9):
+            start = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - start)
+        return min(times), out
+
+    t_collapse, collapsed = best(lambda: _collapse(texts))
+    carried = collapsed.texts  # type: ignore[attr-defined]
+    without = NormalizedTexts(list(carried), carried.normalized)
+    rng = np.random.default_rng(0)
+    left = rng.integers(0, len(carried), 25 * len(carried))
+    right = rng.integers(0, len(carried), left.size)
+    t_kept, a = best(lambda: number_disagreement(carried, left, right))
+    t_again, b = best(lambda: number_disagreement(without, left, right))
+    print(f"\n**Number tokens, {len(texts):,} texts ({len(carried):,} distinct), "
+          f"{left.size:,} pairs; best of 9**\n")
+    print(f"Collapse step (normalise once, keep both forms): {t_collapse:.3f} s\n")
+    print("| number disagreement | seconds | same values |")
+    print("|---|---|---|")
+    print(f"| texts read again (digit_tokens) | {t_again:.3f} | – |")
+    print(f"| carried punctuation-kept forms | {t_kept:.3f} | "
+          f"{np.array_equal(a, b)} |")  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--knn-n", type=int, default=10_000)
-    parser.add_argument("--only", default="tfidf,ivf,knn",
-                        help="comma-separated parts to run: tfidf, ivf, knn")
+    parser.add_argument("--only", default="tfidf,ivf,knn,numbers",
+                        help="comma-separated parts to run: tfidf, ivf, knn, numbers")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     from neardup.synth import make_near_duplicates
@@ -147,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             ivf_part(texts, min(args.queries, len(texts)))
     if "knn" in parts:
         knn_part(list(dict.fromkeys(make_near_duplicates(args.knn_n, seed=0).texts)))
+    if "numbers" in parts:
+        numbers_part(list(make_near_duplicates(args.knn_n, seed=0).texts))
     return 0
 
 

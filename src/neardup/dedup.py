@@ -230,14 +230,9 @@ def _collapse(texts: Sequence[str], sources: Sequence[str] | None = None) -> _Co
             # copies are merged within a source only, so every distinct text keeps one source
             key = f"{sources[row]}\x00{key}"
             norm_of[key] = norm
-        rows = keys.get(key)
-        if rows is None:
-            keys[key] = [row]
+        keys.setdefault(key, []).append(row)
+        if key not in first or text < first[key][0]:
             first[key] = (text, kept)
-        else:
-            rows.append(row)
-            if text < first[key][0]:
-                first[key] = (text, kept)
     # canonical order: by normalised text; the representative raw text of a key is the
     # smallest raw text, so neither depends on row order
     ordered = sorted(keys)

@@ -420,14 +420,13 @@ def _digit_jaccard(
     # pairs. Only texts that occur in a pair are tokenised.
     used = np.unique(np.concatenate([left, right]))
     norm = normalize_all(texts)  # the carried forms when texts is a NormalizedTexts
-    kept: list[str] | None = getattr(texts, "kept", None) if isinstance(
-        texts, NormalizedTexts) else None
+    kept = texts.kept if isinstance(texts, NormalizedTexts) else None
     vocab: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
     for i in used.tolist():
-        # the carried form says cheaply whether there is a digit at all; only then is the
-        # text read again with its punctuation (digit_tokens)
+        # the carried form says cheaply whether there is a digit at all; only then are the
+        # tokens read, from the carried punctuation-kept form or else the text itself
         if _HAS_DIGIT.search(norm[i]):
             tokens = (digit_tokens(texts[i]) if kept is None
                       else _digit_tokens_of_kept(kept[i]))
