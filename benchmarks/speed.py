@@ -27,6 +27,12 @@ Systems:
 - ``neardup-static-tuned``: the same with its link threshold tuned by pair F1 on the 10k set
   (the protocol the anchors below get: the candidate graph is built once and clustered at each
   threshold of a grid), so it can be set beside SemHash at SemHash's best threshold.
+- ``neardup-static-knn``: the static tier with the embedding kNN as its only candidate source
+  (``candidates=["knn"]``, CLI ``--candidates knn``; exact copies are still merged first), the
+  default scorer and threshold "auto". It skips the character n-gram neighbour search, which
+  is what catches model numbers and OCR noise that the embedding misses on real product data
+  (``benchmarks/quality.py --only static``: Shopee dev 0.751 with both sources, 0.633 with kNN
+  only), so it is the faster setting, not the default.
 - ``neardup-onnx-int8`` / ``neardup-torch``: the default pipeline with multilingual-e5-small on
   onnxruntime int8 / torch.
 - ``semhash``: SemHash 0.5 ``self_deduplicate`` with the same static model; threshold tuned by
@@ -74,6 +80,7 @@ E5 = "multilingual-e5-small"
 SYSTEMS = (
     "neardup-static",
     "neardup-static-tuned",
+    "neardup-static-knn",
     "neardup-onnx-int8",
     "neardup-torch",
     "semhash",
@@ -211,6 +218,7 @@ def run_neardup(system: str, n: int, args: argparse.Namespace) -> dict[str, Any]
 
     c = collection(n)
     threshold: float | str = "auto"
+    candidates = ["knn"] if system == "neardup-static-knn" else None
     if system.startswith("neardup-static"):
         encoder: Any = static_encoder(args.static_model)
         enc_label = "measured"
@@ -218,7 +226,8 @@ def run_neardup(system: str, n: int, args: argparse.Namespace) -> dict[str, Any]
             threshold = _tuned_neardup_threshold(encoder)
     else:
         encoder = BenchEncoder(TRANSFORMER_MODELS[system], args.encode_sample, args.static_model)
-    dd = Deduplicator(encoder, threshold=threshold, embedding_store=args.store,
+    dd = Deduplicator(encoder, threshold=threshold, candidates=candidates,
+                      embedding_store=args.store,
                       embedding_dtype=args.dtype,
                       embedding_dir=str(CACHE) if args.store == "disk" else None)
     # the libraries neardup imports lazily are imported before the clock starts, as SemHash's
@@ -226,7 +235,6 @@ def run_neardup(system: str, n: int, args: argparse.Namespace) -> dict[str, Any]
     import faiss  # noqa: F401
     import scipy.sparse.csgraph  # noqa: F401
     import sklearn.feature_extraction.text  # noqa: F401
-    import sklearn.random_projection  # noqa: F401
 
     start = time.perf_counter()
     result = dd.deduplicate(c.texts)

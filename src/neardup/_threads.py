@@ -28,3 +28,14 @@ def run_chunks(work: Callable[[int], None], total: int, chunk: int) -> None:
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(work, starts))  # list(): re-raises the first error
+
+
+def even_chunk(total: int, cap: int, floor: int = 1) -> int:
+    """A chunk size of at most ``cap`` that splits ``total`` items into a multiple of
+    :func:`cpu_count` chunks of near-equal size (but not below ``floor``), so that no thread is
+    left with one chunk more than the others: 255,000 pairs in chunks of 100,000 kept one of
+    two threads busy for two chunks while the other had one."""
+    workers = cpu_count()
+    n = max(1, -(-total // max(cap, 1)))
+    n = -(-n // workers) * workers
+    return max(1, floor, min(cap, -(-total // n)))

@@ -112,3 +112,14 @@ def test_lexical_neighbours_refuse_k_below_one(method: str, k: int) -> None:
         lexical_knn_pairs(texts, k=k, method=method)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="k must be a positive integer"):
         lexical_cross_knn(["apple pie"], texts, k=k, method=method)  # type: ignore[arg-type]
+
+
+def test_projection_weights_are_a_fixed_unit_variance_gaussian_scaled_by_dim() -> None:
+    from neardup.candidates.lexical import projection_weights
+
+    w = projection_weights(20_000, 64)
+    assert w.dtype == np.float32 and w.shape == (20_000, 64)
+    np.testing.assert_array_equal(w, projection_weights(20_000, 64))
+    # E[(x @ w) . (y @ w)] = x . y needs E[w w^T] = I / dim over the projected coordinates
+    assert abs(float(w.mean())) < 1e-3
+    assert abs(float((w.astype(np.float64) ** 2).mean()) * 64 - 1.0) < 0.01
