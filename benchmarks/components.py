@@ -1,7 +1,7 @@
-"""Four design choices of the non-encode stages, measured against the alternative they replaced.
+"""Five design choices of the non-encode stages, measured against the alternative they replaced.
 
     .venv/bin/python benchmarks/components.py [--n 100000] [--queries 20000] [--knn-n 10000]
-        [--only tfidf,ivf,knn,numbers]
+        [--only tfidf,ivf,knn,numbers,chunks]
 
 On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
 
@@ -26,6 +26,11 @@ On ``neardup.synth.make_near_duplicates(n, seed=0)`` (no shared data needed):
    collection's distinct texts, the collapse step's seconds and
    :func:`neardup.scoring.number_disagreement` over 25 random pairs per text, best of 9
    runs each, and whether the two give the same values.
+5. Thread chunks and the projection draw, on the ``--knn-n`` collection's candidate pairs (the
+   static tier's default pipeline): the exact n-gram cosines and the lexical projection with
+   chunks of the fixed cap (what ``run_chunks`` split by before) against chunks even per
+   thread (:func:`neardup._threads.even_chunk`), and the projection matrix drawn by
+   scikit-learn's ``GaussianRandomProjection`` against ``projection_weights``; best of 7.
 
 Prints a Markdown table per part. Timings are of one run each on whatever the machine is doing.
 """
@@ -37,6 +42,16 @@ import sys
 import time
 
 import numpy as np
+
+
+def best_of(fn, runs: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    """The fastest of ``runs`` calls of ``fn`` (seconds) and the last call's result."""
+    times, out = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
 
 
 def tfidf_part(texts: list[str]) -> None:
@@ -124,11 +139,7 @@ def knn_part(texts: list[str]) -> None:
     print("| method | seconds | share of the exact neighbour pairs |")
     print("|---|---|---|")
     for method in ("exact", "ivf"):
-        best = float("inf")
-        for _ in range(2):
-            start = time.perf_counter()
-            pairs = knn_search(x, 30, method=method).to_pairs()
-            best = min(best, time.perf_counter() - start)
+        best, pairs = best_of(lambda: knn_search(x, 30, method=method).to_pairs(), 2)  # type: ignore[misc]
         found[method] = set(zip(pairs.left.tolist(), pairs.right.tolist()))
         share = len(found[method] & found["exact"]) / len(found["exact"])
         print(f"| {method} | {best:.2f} | {share:.4f} |")
@@ -139,13 +150,8 @@ def numbers_part(texts: list[str]) -> None:
     from neardup.scoring import number_disagreement
     from neardup.text import NormalizedTexts
 
-    def best(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-        times, out = [], None
-        for _ in range(9):
-            start = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - start)
-        return min(times), out
+    def best(fn):  # type: ignore[no-untyped-def]
+        return best_of(fn, 9)
 
     t_collapse, collapsed = best(lambda: _collapse(texts))
     carried = collapsed.texts  # type: ignore[attr-defined]
@@ -165,13 +171,48 @@ def numbers_part(texts: list[str]) -> None:
           f"{np.array_equal(a, b)} |")  # type: ignore[arg-type]
 
 
+def chunks_part(texts: list[str]) -> None:
+    from sklearn.random_projection import GaussianRandomProjection
+
+    from neardup import _threads
+    from neardup.candidates.lexical import project_tfidf, projection_weights
+    from neardup.dedup import Deduplicator
+    from neardup.models import load_encoder
+    from neardup.scoring import char_ngram_matrix, char_ngram_similarity
+
+    graph = Deduplicator(load_encoder("multilingual-e5-small@static")).candidate_graph(texts)
+    distinct, pairs = graph.collapsed.texts, graph.scored
+    x = char_ngram_matrix(distinct)
+    n_shared = int((np.bincount(x.indices, minlength=x.shape[1]) >= 2).sum())
+    t_sk, _ = best_of(lambda: GaussianRandomProjection(256, random_state=0).fit(x[:2, :n_shared]), 7)
+    t_np, _ = best_of(lambda: projection_weights(n_shared), 7)
+    print(f"\n**Thread chunks and the projection draw: {len(texts):,} texts "
+          f"({len(distinct):,} distinct), {len(pairs):,} candidate pairs, "
+          f"{n_shared:,} shared n-grams; best of 7**\n")
+    print(f"Projection matrix draw: scikit-learn GaussianRandomProjection {t_sk:.3f} s, "
+          f"numpy float32 (projection_weights) {t_np:.3f} s\n")
+    print("| chunks | exact n-gram cosines s | projection s |")
+    print("|---|---|---|")
+    even = _threads.even_chunk
+    try:
+        for label, split in (("fixed size (cap)", lambda total, cap, floor=1: cap),
+                             ("even per thread", even)):
+            _threads.even_chunk = split  # run_chunks reads it at each call
+            t_cos, _ = best_of(lambda: char_ngram_similarity(distinct, pairs.left, pairs.right,
+                                                             matrix=x), 7)
+            t_proj, _ = best_of(lambda: project_tfidf(x), 7)
+            print(f"| {label} | {t_cos:.3f} | {t_proj:.3f} |")
+    finally:
+        _threads.even_chunk = even
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--knn-n", type=int, default=10_000)
-    parser.add_argument("--only", default="tfidf,ivf,knn,numbers",
-                        help="comma-separated parts to run: tfidf, ivf, knn, numbers")
+    parser.add_argument("--only", default="tfidf,ivf,knn,numbers,chunks",
+                        help="comma-separated parts to run: tfidf, ivf, knn, numbers, chunks")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     from neardup.synth import make_near_duplicates
@@ -186,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         knn_part(list(dict.fromkeys(make_near_duplicates(args.knn_n, seed=0).texts)))
     if "numbers" in parts:
         numbers_part(list(make_near_duplicates(args.knn_n, seed=0).texts))
+    if "chunks" in parts:
+        chunks_part(list(make_near_duplicates(args.knn_n, seed=0).texts))
     return 0
 
 

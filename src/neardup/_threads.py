@@ -14,27 +14,30 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_chunks(work: Callable[[int], None], total: int, chunk: int) -> None:
-    """Call ``work(start)`` for ``start = 0, chunk, 2 * chunk, ... < total``, on up to
-    :func:`cpu_count` threads. Each call must write only its own slice of the output, so the
-    result does not depend on scheduling."""
-    starts = range(0, total, chunk)
+def run_chunks(work: Callable[[int, int], None], total: int, chunk: int,
+               min_chunk: int = 1) -> None:
+    """Call ``work(start, stop)`` over ``[0, total)`` in slices of at most ``chunk`` items
+    (:func:`even_chunk` sizes them), on up to :func:`cpu_count` threads. Each call must write
+    only its own slice of the output, so the result does not depend on scheduling."""
+    size = even_chunk(total, chunk, min_chunk)
+    starts = range(0, total, size)
     workers = min(len(starts), cpu_count())
     if workers <= 1:
         for start in starts:
-            work(start)
+            work(start, min(start + size, total))
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(work, starts))  # list(): re-raises the first error
+        # list(): re-raises the first error
+        list(pool.map(lambda start: work(start, min(start + size, total)), starts))
 
 
 def even_chunk(total: int, cap: int, floor: int = 1) -> int:
-    """A chunk size of at most ``cap`` that splits ``total`` items into a multiple of
-    :func:`cpu_count` chunks of near-equal size (but not below ``floor``), so that no thread is
-    left with one chunk more than the others: 255,000 pairs in chunks of 100,000 kept one of
-    two threads busy for two chunks while the other had one."""
+    """The chunk size :func:`run_chunks` uses: at most ``cap``, splitting ``total`` items into a
+    multiple of :func:`cpu_count` chunks of near-equal size (but not below ``floor``), so that
+    no thread is left with one chunk more than the others: 255,000 pairs in chunks of 100,000
+    kept one of two threads busy for two chunks while the other had one."""
     workers = cpu_count()
     n = max(1, -(-total // max(cap, 1)))
     n = -(-n // workers) * workers

@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from neardup._threads import even_chunk, run_chunks
+from neardup._threads import run_chunks
 from neardup.candidates.knn import _topk_block, check_k, knn_search
 from neardup.errors import InputError
 from neardup.pairs import Pairs
@@ -49,6 +49,7 @@ PROJECTION_DIM = 256
 PROJECTION_SEED = 0
 # Rows per projection block (each thread multiplies whole blocks).
 _PROJECT_ROWS = 16384
+_MIN_PROJECT_ROWS = 1024
 # Scores materialised per exact block (float32): 2**23 scores = 32 MB, as for embedding kNN.
 _BLOCK_ELEMENTS = 1 << 23
 
@@ -101,9 +102,8 @@ def projection_weights(n_features: int, dim: int = PROJECTION_DIM) -> np.ndarray
 
     Drawn from :data:`PROJECTION_SEED` with numpy's ``Generator`` in float32, one row per
     n-gram: the same distribution as scikit-learn's ``GaussianRandomProjection``, drawn in
-    about half the time of its float64 ``RandomState`` matrix (0.06-0.09 s against
-    0.14-0.26 s for the 23,000 shared n-grams of 10,000 synthetic texts, on the two shared
-    cores here).
+    about half the time of its float64 ``RandomState`` matrix (``benchmarks/components.py
+    --only chunks``).
     """
     rng = np.random.default_rng(PROJECTION_SEED)
     weights = rng.standard_normal((n_features, dim), dtype=np.float32)
@@ -125,12 +125,11 @@ def project_tfidf(matrix: sp.csr_matrix, dim: int = PROJECTION_DIM) -> np.ndarra
     x = x[:, shared]
     weights = projection_weights(shared.size, dim)
     out = np.empty((x.shape[0], dim), dtype=np.float32)
-    rows = even_chunk(x.shape[0], _PROJECT_ROWS, 1024)
 
-    def block(s: int) -> None:
-        out[s : s + rows] = x[s : s + rows] @ weights
+    def block(s: int, e: int) -> None:
+        out[s:e] = x[s:e] @ weights
 
-    run_chunks(block, x.shape[0], rows)
+    run_chunks(block, x.shape[0], _PROJECT_ROWS, _MIN_PROJECT_ROWS)
     return out
 
 
